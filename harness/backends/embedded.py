@@ -1,0 +1,99 @@
+"""The default backend: DynamoDB Local + a moto server, both ours, on loopback, no Docker."""
+from __future__ import annotations
+
+import http.client
+import sys
+import time
+
+from harness.backends import dynamodb_local
+from harness.backends.base import Backend
+from harness.backends.processes import ManagedProcess, free_port
+
+MOTO_DYNAMODB_LOSS = (
+    "moto serves DynamoDB, so stream records lose AWS semantics: writes that change nothing still emit "
+    "MODIFY records, UpdateItem on a new key emits two INSERTs, and every table has one shard")
+
+
+def _http_ok(port: int, method: str, path: str, headers: dict[str, str] | None = None, body: str = "") -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        return conn.getresponse().status == 200
+    finally:
+        conn.close()
+
+
+def _dynamodb_healthy(port: int) -> bool:
+    return _http_ok(port, "POST", "/", {
+        "X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0",
+        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20200101/us-east-1/dynamodb/aws4_request, "
+                         "SignedHeaders=host, Signature=0"}, "{}")
+
+
+def _moto_healthy(port: int) -> bool:
+    return _http_ok(port, "GET", "/moto-api/")
+
+
+class EmbeddedBackend(Backend):
+    name = "embedded"
+
+    def __init__(self, region: str = "us-east-1", account_id: str = "123456789012",
+                 dynamodb: str = "auto", ready_timeout: float = 60.0) -> None:
+        """``dynamodb``: "auto" (DynamoDB Local, else moto with a warning), "local" (required) or "moto"."""
+        super().__init__(region, account_id)
+        if dynamodb not in ("auto", "local", "moto"):
+            raise ValueError(f"dynamodb must be 'auto', 'local' or 'moto', not {dynamodb!r}")
+        self._dynamodb_choice = dynamodb
+        self._ready_timeout = ready_timeout
+        self.processes: list[ManagedProcess] = []
+
+    def start(self) -> None:
+        t0 = time.perf_counter()
+        ddb_argv = self._dynamodb_local_argv()  # may fetch the jar on first use: not part of start time
+        t0 = time.perf_counter() if ddb_argv else t0
+        try:
+            moto_port = free_port()
+            moto = ManagedProcess("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                                           str(moto_port)], moto_port, lambda: _moto_healthy(moto_port))
+            self.processes.append(moto.start())
+            ddb = None
+            if ddb_argv:
+                port, argv = ddb_argv
+                ddb = ManagedProcess("dynamodb-local", argv(port), port, lambda: _dynamodb_healthy(port))
+                self.processes.append(ddb.start())
+            for p in self.processes:
+                p.wait_ready(self._ready_timeout)
+        except BaseException:
+            self.stop()
+            raise
+        ddb_url = ddb.url if ddb else moto.url
+        self.endpoints = {"dynamodb": ddb_url, "dynamodbstreams": ddb_url}
+        for service in ("sqs", "sns", "events", "iam", "sts"):
+            self.endpoints[service] = moto.url
+        self.startup_s = time.perf_counter() - t0
+
+    def _dynamodb_local_argv(self):  # type: ignore[no-untyped-def]
+        if self._dynamodb_choice == "moto":
+            self.stream_fidelity = MOTO_DYNAMODB_LOSS
+            return None
+        try:
+            java = dynamodb_local.find_java()
+            jar_dir = dynamodb_local.install_dir()
+        except dynamodb_local.DynamoDBLocalUnavailable as e:
+            if self._dynamodb_choice == "local":
+                raise
+            self.stream_fidelity = MOTO_DYNAMODB_LOSS
+            self._warn(f"DynamoDB Local unavailable ({e}); {MOTO_DYNAMODB_LOSS}.")
+            return None
+        launcher = dynamodb_local.loopback_launcher(java, jar_dir)
+        if launcher is None:
+            self._warn("no javac to build the loopback launcher: DynamoDB Local listens on every interface")
+        return free_port(), lambda port: dynamodb_local.command(java, jar_dir, port, launcher)
+
+    def _warn(self, message: str) -> None:
+        self.warnings.append(message)
+        print(f"streamharness: warning: {message}", file=sys.stderr, flush=True)
+
+    def stop(self) -> None:
+        while self.processes:
+            self.processes.pop().stop()

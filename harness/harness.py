@@ -1,0 +1,156 @@
+"""The public entry point: ``with Harness(topology) as h: ...``."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from harness.backends import Backend, create_backend
+from harness.deploy import Deployment, deploy, teardown
+from harness.runtime import DrainReport, EngineOptions, MappingStats, Runtime
+from harness.topology import Topology
+from harness.trace import Trace
+
+_WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+
+class Harness:
+    """Starts a backend, deploys a topology, runs its functions and mappings; cleans up on exit.
+
+    While it runs, ``os.environ`` carries the backend's AWS_ENDPOINT_URL_<SERVICE> variables, region
+    and dummy credentials, so plain ``boto3.client(...)`` anywhere in this process reaches it.
+    """
+
+    def __init__(self, topology: Topology | str | Path, backend: str | Backend = "embedded", *,
+                 prefix: str = "sh-", region: str = "us-east-1", options: EngineOptions | None = None,
+                 handlers_path: Sequence[str | Path] = (), keep: bool = False, **backend_options: Any) -> None:
+        self.topology = topology if isinstance(topology, Topology) else Topology.from_file(topology)
+        self.backend = backend if isinstance(backend, Backend) else create_backend(
+            backend, region=region, **backend_options)
+        self.prefix = prefix
+        self.options = options
+        self.keep = keep
+        self.trace = Trace()
+        self.timings: dict[str, float] = {}
+        self._handlers_path = [str(Path(p).resolve()) for p in handlers_path]
+        self._saved_env: dict[str, str | None] = {}
+        self._deployment: Deployment | None = None
+        self._runtime: Runtime | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def __enter__(self) -> Harness:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        t0 = time.perf_counter()
+        for p in reversed(self._handlers_path):
+            if p not in sys.path:
+                sys.path.insert(0, p)
+        self.backend.start()
+        self.timings["backend_start_s"] = self.backend.startup_s
+        self.trace.emit("backend", state="started", backend=self.backend.name, endpoints=self.backend.endpoints,
+                        startup_s=round(self.backend.startup_s, 3), warnings=self.backend.warnings)
+        self._apply_env(self.backend.environment())
+        t1 = time.perf_counter()
+        self._deployment = deploy(self.topology, self.backend, self.prefix)
+        self.timings["deploy_s"] = time.perf_counter() - t1
+        self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options)
+        self._runtime.start()
+        self.timings["startup_s"] = time.perf_counter() - t0
+
+    def stop(self) -> None:
+        if self._runtime is not None:
+            self._runtime.stop()
+            self._runtime = None
+        try:
+            if self._deployment is not None and not self.keep and self.backend.name != "embedded":
+                teardown(self.topology, self.backend, self.prefix)
+        finally:
+            self._deployment = None
+            self.backend.stop()
+            self._restore_env()
+            self.trace.emit("backend", state="stopped", backend=self.backend.name)
+
+    def _apply_env(self, env: dict[str, str]) -> None:
+        for k, v in env.items():
+            self._saved_env.setdefault(k, os.environ.get(k))
+            os.environ[k] = v
+
+    def _restore_env(self) -> None:
+        for k, old in self._saved_env.items():
+            if old is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = old
+        self._saved_env.clear()
+
+    # -- use ------------------------------------------------------------------------------------
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            raise RuntimeError("the harness is not running: use 'with Harness(...) as h:'")
+        return self._runtime
+
+    @property
+    def deployment(self) -> Deployment:
+        if self._deployment is None:
+            raise RuntimeError("the harness is not running: use 'with Harness(...) as h:'")
+        return self._deployment
+
+    def client(self, service: str) -> Any:
+        """A boto3 client on the backend. DynamoDB writes through it wake the stream pollers at once."""
+        client = self.backend.client(service)
+        if service == "dynamodb" and not getattr(client, "_harness_nudges", False):
+            for op in _WRITES:
+                client.meta.events.register(f"after-call.dynamodb.{op}", self._nudge)
+            client._harness_nudges = True
+        return client
+
+    def _nudge(self, **_: Any) -> None:
+        if self._runtime is not None:
+            self._runtime.nudge()
+
+    def table_name(self, logical: str) -> str:
+        return self.deployment.tables[logical].name
+
+    def queue_url(self, logical: str) -> str:
+        return self.deployment.queues[logical].url
+
+    def drain(self, timeout: float = 30.0) -> DrainReport:
+        return self.runtime.drain(timeout)
+
+    def stats(self) -> dict[str, MappingStats]:
+        return self.runtime.stats()
+
+    def pause(self, mapping: str) -> None:
+        """Disable a mapping (UpdateEventSourceMapping Enabled=false): records wait in the stream."""
+        self.runtime.mapping(mapping).set_enabled(False)
+
+    def resume(self, mapping: str) -> None:
+        self.runtime.mapping(mapping).set_enabled(True)
+
+    @contextmanager
+    def paused(self, *mappings: str) -> Iterator[None]:
+        names = mappings or tuple(self.runtime.mappings)
+        for m in names:
+            self.pause(m)
+        try:
+            yield
+        finally:
+            for m in names:
+                self.resume(m)
+
+    def environment(self) -> dict[str, str]:
+        return self.backend.environment()

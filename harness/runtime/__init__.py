@@ -1,0 +1,7 @@
+"""Layer 4: what Lambda does (stream readers, the ESM engine, the invoker), done by the harness."""
+from __future__ import annotations
+
+from harness.runtime.esm.engine import EngineOptions, MappingStats
+from harness.runtime.runtime import DrainReport, DrainTimeout, Runtime
+
+__all__ = ["DrainReport", "DrainTimeout", "EngineOptions", "MappingStats", "Runtime"]

@@ -1,0 +1,126 @@
+"""Run ``handler(event, context)`` in this process: breakpoints work, state is shared.
+
+Invocations run one at a time (a process-wide lock): each applies its function's environment to
+``os.environ`` for its duration, as Lambda gives every function its own. Timeouts cannot be
+enforced by killing a thread, so an invocation that overruns its Timeout is reported as the
+function error AWS reports ("Task timed out"), unless a debugger is attached.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from harness.runtime.invoker import logcapture
+from harness.runtime.invoker.context import LambdaContext
+from harness.topology.specs import Function
+
+Handler = Callable[[Any, Any], Any]
+_INVOKE_LOCK = threading.RLock()
+
+
+class HandlerImportError(ImportError):
+    """The handler's dotted path does not resolve; names the function and what was tried."""
+
+
+@dataclass
+class InvocationResult:
+    request_id: str
+    ok: bool
+    response: Any = None
+    error_type: str | None = None
+    error_message: str | None = None
+    traceback: str | None = None
+    duration_ms: float = 0.0
+    logs: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def function_error(self) -> str | None:
+        """What AWS puts in X-Amz-Function-Error: "Unhandled" for exceptions and timeouts."""
+        return None if self.ok else "Unhandled"
+
+
+def resolve_handler(function: Function) -> Handler:
+    module_name, _, attr = function.handler.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise HandlerImportError(
+            f"function {function.name}: cannot import module {module_name!r} for handler {function.handler!r}: "
+            f"{e} (the current directory and --handlers DIR are on sys.path)") from e
+    handler = getattr(module, attr, None)
+    if not callable(handler):
+        raise HandlerImportError(f"function {function.name}: module {module_name!r} has no callable {attr!r}")
+    return handler  # type: ignore[no-any-return]
+
+
+def lambda_environment(function: Function, region: str) -> dict[str, str]:
+    """The reserved variables Lambda sets, then the function's own."""
+    env = {
+        "AWS_LAMBDA_FUNCTION_NAME": function.name,
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function.memory_size),
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": f"/aws/lambda/{function.name}",
+        "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
+        "_HANDLER": function.handler,
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+    }
+    env.update(function.env)
+    return env
+
+
+class InProcessInvoker:
+    def __init__(self, function: Function, function_arn: str, env: Mapping[str, str]) -> None:
+        self.function = function
+        self.function_arn = function_arn
+        self.env = dict(env)
+        with _INVOKE_LOCK, _environment(self.env):  # module-level code often reads os.environ
+            self.handler = resolve_handler(function)
+
+    def invoke(self, event: Any, request_id: str) -> InvocationResult:
+        logs: list[tuple[str, str]] = []
+        with _INVOKE_LOCK, _environment(self.env), logcapture.capture(lambda s, line: logs.append((s, line))):
+            context = LambdaContext(function_name=self.function.name, memory_limit_in_mb=self.function.memory_size,
+                                    invoked_function_arn=self.function_arn, timeout_s=self.function.timeout,
+                                    aws_request_id=request_id)
+            t0 = time.perf_counter()
+            try:
+                response = self.handler(event, context)
+            except Exception as e:  # the user's code failed: a function error, not ours
+                return InvocationResult(request_id, ok=False, error_type=type(e).__name__, error_message=str(e),
+                                        traceback=traceback.format_exc(), logs=logs,
+                                        duration_ms=(time.perf_counter() - t0) * 1000)
+            duration = time.perf_counter() - t0
+        if duration > self.function.timeout and sys.gettrace() is None:
+            return InvocationResult(request_id, ok=False, error_type="Sandbox.Timedout",
+                                    error_message=f"Task timed out after {self.function.timeout:.2f} seconds",
+                                    logs=logs, duration_ms=duration * 1000)
+        return InvocationResult(request_id, ok=True, response=response, logs=logs, duration_ms=duration * 1000)
+
+
+class _environment:
+    """Apply variables to os.environ for the block, then restore exactly what was there."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self._saved: dict[str, str | None] = {}
+
+    def __enter__(self) -> None:
+        for k, v in self._env.items():
+            self._saved[k] = os.environ.get(k)
+            os.environ[k] = v
+
+    def __exit__(self, *exc: object) -> None:
+        for k, old in self._saved.items():
+            if old is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = old
+        self._saved.clear()

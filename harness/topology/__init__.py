@@ -1,0 +1,22 @@
+"""Layer 1: typed, immutable specs of a pipeline, validated with AWS's ranges."""
+from __future__ import annotations
+
+from harness.topology.errors import ValidationException
+from harness.topology.specs import (
+    EventSourceMapping,
+    FilterCriteria,
+    Function,
+    GlobalSecondaryIndex,
+    KeyAttribute,
+    Queue,
+    RedrivePolicy,
+    StartingPosition,
+    StreamViewType,
+    Table,
+)
+from harness.topology.topology import Topology
+
+__all__ = [
+    "EventSourceMapping", "FilterCriteria", "Function", "GlobalSecondaryIndex", "KeyAttribute", "Queue",
+    "RedrivePolicy", "StartingPosition", "StreamViewType", "Table", "Topology", "ValidationException",
+]

@@ -1,0 +1,104 @@
+"""Topology from YAML/JSON: AWS's PascalCase parameter names or their snake_case twins."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.topology.errors import ValidationException
+from harness.topology.specs import (
+    EventSourceMapping,
+    FilterCriteria,
+    Function,
+    GlobalSecondaryIndex,
+    Queue,
+    RedrivePolicy,
+    Table,
+)
+from harness.topology.topology import Topology
+
+# AWS spellings that do not snake-case mechanically.
+_ALIASES = {
+    "function_name": "function",
+    "event_source": "source",
+    "table": "source",
+    "destination_config": "on_failure",
+    "stream": "stream_view_type",
+    "gsis": "global_secondary_indexes",
+    "environment": "env",
+    "memory": "memory_size",
+}
+
+
+def _snake(key: str) -> str:
+    s = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).replace("-", "_").lower()
+    return _ALIASES.get(s, s)
+
+
+def _build(cls: type, where: str, raw: Mapping[str, Any], **converters: Any) -> Any:
+    """Instantiate ``cls`` from a mapping, rejecting unknown keys with the list of known ones."""
+    if not isinstance(raw, Mapping):
+        raise ValidationException(f"{where}: expected a mapping, got {type(raw).__name__}")
+    known = {f.name for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = _snake(str(key))
+        if name not in known:
+            raise ValidationException(f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
+        kwargs[name] = converters[name](value) if name in converters else value
+    try:
+        return cls(**kwargs)
+    except TypeError as e:
+        raise ValidationException(f"{where}: {e}") from None
+
+
+def _on_failure(value: Any) -> str | None:
+    """``queue:NAME``, or AWS's ``{"OnFailure": {"Destination": "queue:NAME"}}``."""
+    if isinstance(value, Mapping):
+        value = (value.get("OnFailure") or value.get("on_failure") or {}).get("Destination") or value.get("destination")
+    return value
+
+
+def load_dict(data: Mapping[str, Any]) -> Topology:
+    if not isinstance(data, Mapping) or "name" not in data:
+        raise ValidationException("a topology is a mapping with at least a 'name'")
+    tables = tuple(
+        _build(Table, f"tables[{i}]", t, global_secondary_indexes=lambda gs: tuple(
+            _build(GlobalSecondaryIndex, "global_secondary_indexes", g) for g in gs))
+        for i, t in enumerate(data.get("tables") or ()))
+    functions = tuple(_build(Function, f"functions[{i}]", f) for i, f in enumerate(data.get("functions") or ()))
+    mappings = tuple(
+        _build(EventSourceMapping, f"event_source_mappings[{i}]", m,
+               filter_criteria=FilterCriteria.parse, on_failure=_on_failure,
+               function_response_types=tuple)
+        for i, m in enumerate(data.get("event_source_mappings") or ()))
+    queues = tuple(
+        _build(Queue, f"queues[{i}]", q, redrive_policy=lambda r: _build(RedrivePolicy, "redrive_policy", r))
+        for i, q in enumerate(data.get("queues") or ()))
+    unknown = set(data) - {"name", "description", "tables", "functions", "event_source_mappings", "queues", "extra"}
+    if unknown:
+        raise ValidationException(f"topology: unknown top-level keys {sorted(unknown)}")
+    return Topology(name=data["name"], description=data.get("description", ""), tables=tables,
+                    functions=functions, event_source_mappings=mappings, queues=queues,
+                    extra=data.get("extra") or {})
+
+
+def load_file(path: str | Path) -> Topology:
+    p = Path(path)
+    try:
+        text = p.read_text()
+    except OSError as e:
+        raise ValidationException(f"cannot read topology file {p}: {e.strerror}") from None
+    try:
+        data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as e:
+        raise ValidationException(f"{p}: not valid {'JSON' if p.suffix == '.json' else 'YAML'}: {e}") from None
+    try:
+        return load_dict(data)
+    except ValidationException as e:
+        raise ValidationException(f"{p}: {e}", parameter=e.parameter) from None

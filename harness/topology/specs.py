@@ -1,0 +1,308 @@
+"""Typed, immutable specs of a pipeline's AWS resources.
+
+Python attributes are snake_case; every AWS concept keeps its AWS name (batch_size is BatchSize).
+Each spec validates itself on construction with AWS's ranges, so a bad topology fails before any
+server starts, with the text AWS's ValidationException would carry.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from harness.topology.errors import ValidationException, check_range
+
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
+
+
+class StreamViewType(StrEnum):
+    KEYS_ONLY = "KEYS_ONLY"
+    NEW_IMAGE = "NEW_IMAGE"
+    OLD_IMAGE = "OLD_IMAGE"
+    NEW_AND_OLD_IMAGES = "NEW_AND_OLD_IMAGES"
+
+
+class StartingPosition(StrEnum):
+    TRIM_HORIZON = "TRIM_HORIZON"
+    LATEST = "LATEST"
+
+
+class ScalarAttributeType(StrEnum):
+    S = "S"
+    N = "N"
+    B = "B"
+
+
+def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value or {}))
+
+
+def _enum(kind: type[StrEnum], parameter: str, value: Any) -> Any:
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(m.value for m in kind)  # type: ignore[attr-defined]
+        raise ValidationException(
+            f"1 validation error detected: Value '{value}' at '{parameter}' failed to satisfy "
+            f"constraint: Member must satisfy enum value set: [{allowed}]", parameter=parameter) from None
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ValidationException(
+            f"{kind} name {name!r} is invalid: use 1-255 characters from a-z, A-Z, 0-9, '_', '-', '.'",
+            parameter="name")
+
+
+@dataclass(frozen=True)
+class KeyAttribute:
+    """A key attribute: its name and scalar type (S, N or B)."""
+
+    name: str
+    type: ScalarAttributeType = ScalarAttributeType.S
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "type", _enum(ScalarAttributeType, "AttributeType", self.type))
+
+    @classmethod
+    def parse(cls, value: KeyAttribute | str | Mapping[str, Any]) -> KeyAttribute:
+        """Accept ``"ip"``, ``"ip:S"``, ``{"name": "ip", "type": "S"}`` or a KeyAttribute."""
+        if isinstance(value, KeyAttribute):
+            return value
+        if isinstance(value, str):
+            name, _, typ = value.partition(":")
+            return cls(name, typ or "S")  # type: ignore[arg-type]
+        if isinstance(value, Mapping):
+            return cls(value["name"], value.get("type", "S"))
+        raise ValidationException(f"key attribute must be 'name', 'name:TYPE' or a mapping, got {value!r}")
+
+
+@dataclass(frozen=True)
+class GlobalSecondaryIndex:
+    name: str
+    hash_key: KeyAttribute
+    range_key: KeyAttribute | None = None
+    projection: str = "ALL"
+    non_key_attributes: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        _check_name("Index", self.name)
+        object.__setattr__(self, "hash_key", KeyAttribute.parse(self.hash_key))
+        if self.range_key is not None:
+            object.__setattr__(self, "range_key", KeyAttribute.parse(self.range_key))
+        if self.projection not in ("ALL", "KEYS_ONLY", "INCLUDE"):
+            raise ValidationException(
+                f"Index {self.name}: ProjectionType must be one of ALL, KEYS_ONLY, INCLUDE", parameter="projection")
+        object.__setattr__(self, "non_key_attributes", tuple(self.non_key_attributes))
+
+
+@dataclass(frozen=True)
+class Table:
+    """A DynamoDB table; ``stream_view_type=None`` means no stream."""
+
+    name: str
+    hash_key: KeyAttribute
+    range_key: KeyAttribute | None = None
+    stream_view_type: StreamViewType | None = StreamViewType.NEW_AND_OLD_IMAGES
+    global_secondary_indexes: tuple[GlobalSecondaryIndex, ...] = ()
+    ttl_attribute: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_name("Table", self.name)
+        if len(self.name) < 3:
+            raise ValidationException(
+                f"Table name {self.name!r} is invalid: table names must be between 3 and 255 characters long",
+                parameter="name")
+        object.__setattr__(self, "hash_key", KeyAttribute.parse(self.hash_key))
+        if self.range_key is not None:
+            object.__setattr__(self, "range_key", KeyAttribute.parse(self.range_key))
+        if self.stream_view_type is not None:
+            object.__setattr__(self, "stream_view_type",
+                               _enum(StreamViewType, "StreamViewType", self.stream_view_type))
+        gsis = tuple(g if isinstance(g, GlobalSecondaryIndex) else GlobalSecondaryIndex(**g)
+                     for g in self.global_secondary_indexes)
+        if len(gsis) > 20:
+            raise ValidationException(f"Table {self.name}: at most 20 global secondary indexes", parameter="gsi")
+        object.__setattr__(self, "global_secondary_indexes", gsis)
+        types: dict[str, ScalarAttributeType] = {}
+        for key in self.key_attributes():
+            if types.setdefault(key.name, key.type) != key.type:
+                raise ValidationException(
+                    f"Table {self.name}: attribute {key.name!r} is declared with two types "
+                    f"({types[key.name]} and {key.type})", parameter="AttributeDefinitions")
+
+    def key_attributes(self) -> list[KeyAttribute]:
+        """Every attribute that needs an AttributeDefinition (table and index keys)."""
+        keys = [self.hash_key] + ([self.range_key] if self.range_key else [])
+        for g in self.global_secondary_indexes:
+            keys += [g.hash_key] + ([g.range_key] if g.range_key else [])
+        return keys
+
+    @property
+    def has_stream(self) -> bool:
+        return self.stream_view_type is not None
+
+
+@dataclass(frozen=True)
+class Function:
+    """A Lambda function run by the harness's own runtime (never deployed to the backend)."""
+
+    name: str
+    handler: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    timeout: int = 3
+    memory_size: int = 128
+    invoker: str = "in-process"
+
+    def __post_init__(self) -> None:
+        _check_name("Function", self.name)
+        if not isinstance(self.handler, str) or not re.match(r"^[\w.]+:\w+$", self.handler):
+            raise ValidationException(
+                f"Function {self.name}: handler {self.handler!r} must be 'package.module:function'",
+                parameter="handler")
+        check_range("Timeout", self.timeout, 1, 900)
+        check_range("MemorySize", self.memory_size, 128, 10240)
+        if self.invoker not in ("in-process",):
+            raise ValidationException(
+                f"Function {self.name}: invoker {self.invoker!r} is not available; use 'in-process'",
+                parameter="invoker")
+        object.__setattr__(self, "env", _frozen_map({k: str(v) for k, v in (self.env or {}).items()}))
+
+
+@dataclass(frozen=True)
+class FilterCriteria:
+    """Lambda event filtering: up to 5 patterns, ORed; each is checked at construction."""
+
+    patterns: tuple[str, ...]
+
+    MAX_FILTERS = 5
+    MAX_PATTERN_LENGTH = 4096
+
+    def __post_init__(self) -> None:
+        patterns = tuple(p if isinstance(p, str) else json.dumps(p) for p in self.patterns)
+        if not patterns:
+            raise ValidationException("FilterCriteria.Filters must contain at least one filter",
+                                      parameter="FilterCriteria")
+        if len(patterns) > self.MAX_FILTERS:
+            raise ValidationException(
+                f"1 validation error detected: Value at 'filterCriteria.filters' failed to satisfy constraint: "
+                f"Member must have length less than or equal to {self.MAX_FILTERS} (got {len(patterns)})",
+                parameter="FilterCriteria")
+        from harness.patterns import InvalidPatternError, compile_pattern
+
+        for i, p in enumerate(patterns):
+            if len(p) > self.MAX_PATTERN_LENGTH:
+                raise ValidationException(
+                    f"FilterCriteria.Filters[{i}].Pattern is {len(p)} characters; the maximum is "
+                    f"{self.MAX_PATTERN_LENGTH}", parameter="FilterCriteria")
+            try:
+                compile_pattern(p, dialect="lambda")
+            except InvalidPatternError as e:
+                raise ValidationException(
+                    f"Invalid filter pattern definition (FilterCriteria.Filters[{i}]): {e}",
+                    parameter="FilterCriteria") from None
+        object.__setattr__(self, "patterns", patterns)
+
+    @classmethod
+    def parse(cls, value: FilterCriteria | Mapping[str, Any] | Iterable[Any]) -> FilterCriteria:
+        """Accept AWS's ``{"Filters": [{"Pattern": "..."}]}``, a list of patterns, or a spec."""
+        if isinstance(value, FilterCriteria):
+            return value
+        if isinstance(value, Mapping):
+            if "Filters" not in value:
+                raise ValidationException("FilterCriteria must have a 'Filters' list", parameter="FilterCriteria")
+            return cls(tuple(f["Pattern"] if isinstance(f, Mapping) else f for f in value["Filters"]))
+        return cls(tuple(value))
+
+    def to_aws(self) -> dict[str, Any]:
+        return {"Filters": [{"Pattern": p} for p in self.patterns]}
+
+
+@dataclass(frozen=True)
+class EventSourceMapping:
+    """A DynamoDB stream -> function mapping with every AWS parameter and its AWS default."""
+
+    function: str
+    source: str
+    starting_position: StartingPosition = StartingPosition.TRIM_HORIZON
+    batch_size: int = 100
+    maximum_batching_window_in_seconds: int = 0
+    parallelization_factor: int = 1
+    maximum_retry_attempts: int = -1
+    maximum_record_age_in_seconds: int = -1
+    bisect_batch_on_function_error: bool = False
+    tumbling_window_in_seconds: int | None = None
+    function_response_types: tuple[str, ...] = ()
+    filter_criteria: FilterCriteria | None = None
+    on_failure: str | None = None
+    enabled: bool = True
+    name: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "starting_position",
+                           _enum(StartingPosition, "StartingPosition", self.starting_position))
+        check_range("BatchSize", self.batch_size, 1, 10_000)
+        check_range("MaximumBatchingWindowInSeconds", self.maximum_batching_window_in_seconds, 0, 300)
+        check_range("ParallelizationFactor", self.parallelization_factor, 1, 10)
+        check_range("MaximumRetryAttempts", self.maximum_retry_attempts, -1, 10_000)
+        check_range("MaximumRecordAgeInSeconds", self.maximum_record_age_in_seconds, 60, 604_800, also=(-1,))
+        if self.tumbling_window_in_seconds is not None:
+            check_range("TumblingWindowInSeconds", self.tumbling_window_in_seconds, 0, 900)
+        types = tuple(self.function_response_types or ())
+        for t in types:
+            if t != "ReportBatchItemFailures":
+                raise ValidationException(
+                    f"1 validation error detected: Value '[{t}]' at 'functionResponseTypes' failed to satisfy "
+                    f"constraint: Member must satisfy enum value set: [ReportBatchItemFailures]",
+                    parameter="FunctionResponseTypes")
+        object.__setattr__(self, "function_response_types", types)
+        if self.filter_criteria is not None:
+            object.__setattr__(self, "filter_criteria", FilterCriteria.parse(self.filter_criteria))
+        if not isinstance(self.bisect_batch_on_function_error, bool):
+            raise ValidationException("BisectBatchOnFunctionError must be a boolean",
+                                      parameter="BisectBatchOnFunctionError")
+        if self.name is None:
+            object.__setattr__(self, "name", f"{self.source}-to-{self.function}")
+        _check_name("EventSourceMapping", self.name)  # type: ignore[arg-type]
+
+    @property
+    def report_batch_item_failures(self) -> bool:
+        return "ReportBatchItemFailures" in self.function_response_types
+
+
+@dataclass(frozen=True)
+class RedrivePolicy:
+    dead_letter_queue: str
+    max_receive_count: int = 3
+
+    def __post_init__(self) -> None:
+        check_range("maxReceiveCount", self.max_receive_count, 1, 1000)
+
+
+@dataclass(frozen=True)
+class Queue:
+    """An SQS queue; ``redrive_policy`` names another queue of the topology as its DLQ."""
+
+    name: str
+    fifo: bool = False
+    visibility_timeout: int = 30
+    message_retention_period: int = 345_600
+    redrive_policy: RedrivePolicy | None = None
+
+    def __post_init__(self) -> None:
+        if not re.match(r"^[A-Za-z0-9_-]{1,75}(\.fifo)?$", self.name):
+            raise ValidationException(
+                f"Queue name {self.name!r} is invalid: up to 80 alphanumeric characters, hyphens or "
+                f"underscores (FIFO names end in .fifo)", parameter="QueueName")
+        if self.fifo != self.name.endswith(".fifo"):
+            raise ValidationException(
+                f"Queue {self.name}: a FIFO queue's name must end in '.fifo', and only a FIFO queue's",
+                parameter="QueueName")
+        check_range("VisibilityTimeout", self.visibility_timeout, 0, 43_200)
+        check_range("MessageRetentionPeriod", self.message_retention_period, 60, 1_209_600)
+        if isinstance(self.redrive_policy, Mapping):
+            object.__setattr__(self, "redrive_policy", RedrivePolicy(**self.redrive_policy))

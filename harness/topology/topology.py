@@ -1,0 +1,114 @@
+"""A whole pipeline: the specs plus the references between them, checked once."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.topology.errors import ValidationException
+from harness.topology.specs import EventSourceMapping, Function, Queue, Table
+
+# ${table:NAME}, ${stream-arn:NAME}, ${queue:NAME} (URL), ${queue-arn:NAME} in Function.env values.
+PLACEHOLDER = re.compile(r"\$\{(table|stream-arn|queue|queue-arn):([A-Za-z0-9_.-]+)\}")
+
+
+@dataclass(frozen=True)
+class Topology:
+    """Everything a pipeline needs; resources refer to each other by their logical names."""
+
+    name: str
+    tables: tuple[Table, ...] = ()
+    functions: tuple[Function, ...] = ()
+    event_source_mappings: tuple[EventSourceMapping, ...] = ()
+    queues: tuple[Queue, ...] = ()
+    description: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for attr in ("tables", "functions", "event_source_mappings", "queues"):
+            object.__setattr__(self, attr, tuple(getattr(self, attr)))
+        self._check_unique("table", [t.name for t in self.tables])
+        self._check_unique("function", [f.name for f in self.functions])
+        self._check_unique("queue", [q.name for q in self.queues])
+        self._check_unique("event source mapping", [m.name for m in self.event_source_mappings])  # type: ignore[misc]
+        tables = {t.name: t for t in self.tables}
+        functions = {f.name for f in self.functions}
+        queues = {q.name for q in self.queues}
+        for m in self.event_source_mappings:
+            if m.function not in functions:
+                raise ValidationException(
+                    f"EventSourceMapping {m.name}: function {m.function!r} is not in the topology "
+                    f"(functions: {sorted(functions)})", parameter="FunctionName")
+            table = tables.get(m.source)
+            if table is None:
+                raise ValidationException(
+                    f"EventSourceMapping {m.name}: source table {m.source!r} is not in the topology "
+                    f"(tables: {sorted(tables)})", parameter="EventSourceArn")
+            if not table.has_stream:
+                raise ValidationException(
+                    f"EventSourceMapping {m.name}: table {m.source!r} has no stream; set its stream_view_type",
+                    parameter="EventSourceArn")
+            if m.on_failure is not None and self._destination_kind(m.on_failure) is None:
+                raise ValidationException(
+                    f"EventSourceMapping {m.name}: OnFailure destination {m.on_failure!r} must name a queue "
+                    f"of the topology as 'queue:NAME'", parameter="DestinationConfig")
+        for q in self.queues:
+            if q.redrive_policy and q.redrive_policy.dead_letter_queue not in queues:
+                raise ValidationException(
+                    f"Queue {q.name}: dead-letter queue {q.redrive_policy.dead_letter_queue!r} is not in the "
+                    f"topology", parameter="RedrivePolicy")
+        for f in self.functions:
+            for key, value in f.env.items():
+                for kind, ref in PLACEHOLDER.findall(value):
+                    known = tables if kind in ("table", "stream-arn") else queues
+                    if ref not in known:
+                        raise ValidationException(
+                            f"Function {f.name}: env {key} refers to {kind} {ref!r}, which is not in the topology",
+                            parameter="Environment")
+
+    def _destination_kind(self, ref: str) -> str | None:
+        kind, _, name = ref.partition(":")
+        if kind == "queue" and name in {q.name for q in self.queues}:
+            return "queue"
+        return None
+
+    @staticmethod
+    def _check_unique(kind: str, names: Iterable[str]) -> None:
+        seen: set[str] = set()
+        for n in names:
+            if n in seen:
+                raise ValidationException(f"two {kind}s are named {n!r}; names must be unique", parameter="name")
+            seen.add(n)
+
+    def table(self, name: str) -> Table:
+        return _find(self.tables, name, "table")
+
+    def function(self, name: str) -> Function:
+        return _find(self.functions, name, "function")
+
+    def queue(self, name: str) -> Queue:
+        return _find(self.queues, name, "queue")
+
+    def mapping(self, name: str) -> EventSourceMapping:
+        return _find(self.event_source_mappings, name, "event source mapping")
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> Topology:
+        from harness.topology.loader import load_file
+
+        return load_file(path)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Topology:
+        from harness.topology.loader import load_dict
+
+        return load_dict(data)
+
+
+def _find(items: Iterable[Any], name: str, kind: str) -> Any:
+    for item in items:
+        if item.name == name:
+            return item
+    raise KeyError(f"no {kind} named {name!r}")
