@@ -29,6 +29,8 @@ class Harness:
                  prefix: str = "sh-", region: str = "us-east-1", options: EngineOptions | None = None,
                  handlers_path: Sequence[str | Path] = (), keep: bool = False, **backend_options: Any) -> None:
         self.topology = topology if isinstance(topology, Topology) else Topology.from_file(topology)
+        #: a Backend instance passed in belongs to the caller (shared across runs): not started or stopped here
+        self._owns_backend = not isinstance(backend, Backend)
         self.backend = backend if isinstance(backend, Backend) else create_backend(
             backend, region=region, **backend_options)
         self.prefix = prefix
@@ -58,7 +60,8 @@ class Harness:
         for p in reversed(self._handlers_path):
             if p not in sys.path:
                 sys.path.insert(0, p)
-        self.backend.start()
+        if self._owns_backend:
+            self.backend.start()
         self.timings["backend_start_s"] = self.backend.startup_s
         self.trace.emit("backend", state="started", backend=self.backend.name, endpoints=self.backend.endpoints,
                         startup_s=round(self.backend.startup_s, 3), warnings=self.backend.warnings)
@@ -75,11 +78,13 @@ class Harness:
             self._runtime.stop()
             self._runtime = None
         try:
-            if self._deployment is not None and not self.keep and self.backend.name != "embedded":
+            if self._deployment is not None and not self.keep and (
+                    self.backend.name != "embedded" or not self._owns_backend):
                 teardown(self.topology, self.backend, self.prefix)
         finally:
             self._deployment = None
-            self.backend.stop()
+            if self._owns_backend:
+                self.backend.stop()
             self._restore_env()
             self.trace.emit("backend", state="stopped", backend=self.backend.name)
 

@@ -105,6 +105,7 @@ def _fetch(root: Path) -> None:
         staging_root.rename(root)
 
 
+JAVA_OPTS = os.environ.get("STREAMHARNESS_JAVA_OPTS", "-XX:+UseSerialGC -XX:TieredStopAtLevel=1").split()
 LAUNCHER = Path(__file__).with_name("java") / "LoopbackDynamoDBLocal.java"
 
 
@@ -139,7 +140,7 @@ def _classpath(jar_dir: Path, *extra: Path) -> str:
 
 
 def command(java: str, jar_dir: Path, port: int, launcher: Path | None) -> list[str]:
-    head = [java, "-XX:+UseSerialGC", "-Xshare:auto", f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}"]
+    head = [java, *JAVA_OPTS, "-Xshare:auto", f"-Djava.library.path={jar_dir / 'DynamoDBLocal_lib'}"]
     args = ["-inMemory", "-sharedDb", "-disableTelemetry", "-port", str(port)]
     if launcher is None:
         return [*head, "-jar", str(jar_dir / "DynamoDBLocal.jar"), *args]

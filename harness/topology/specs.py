@@ -170,7 +170,14 @@ class Function:
             raise ValidationException(
                 f"Function {self.name}: invoker {self.invoker!r} is not available; use 'in-process'",
                 parameter="invoker")
-        object.__setattr__(self, "env", _frozen_map({k: str(v) for k, v in (self.env or {}).items()}))
+        env = {k: str(v) for k, v in (self.env or {}).items()}
+        size = sum(len(k) + len(v) for k, v in env.items())
+        if size > 4096:
+            raise ValidationException(
+                f"Function {self.name}: Lambda was unable to configure your environment variables because the "
+                f"environment variables you have provided exceeded the 4KB limit ({size} bytes)",
+                parameter="Environment")
+        object.__setattr__(self, "env", _frozen_map(env))
 
 
 @dataclass(frozen=True)

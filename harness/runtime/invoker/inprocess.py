@@ -46,8 +46,12 @@ class InvocationResult:
         return None if self.ok else "Unhandled"
 
 
-def resolve_handler(function: Function) -> Handler:
+def resolve_handler(function: Function, fresh: bool = True) -> Handler:
+    """Import the handler. ``fresh`` re-imports its module: a cold start per harness run, so module-level
+    clients and state bind to this run's backend and environment, not to a previous run's."""
     module_name, _, attr = function.handler.partition(":")
+    if fresh:
+        sys.modules.pop(module_name, None)
     try:
         module = importlib.import_module(module_name)
     except ImportError as e:

@@ -1,0 +1,35 @@
+"""``harness``: run scenarios, bring a topology up for poking, check filter patterns."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from harness.cli.run import run_group
+from harness.cli.up import up
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="streamharness", prog_name="harness")
+def cli() -> None:
+    """Run DynamoDB Streams -> Lambda -> EventBridge pipelines locally, with AWS's semantics.
+
+    \b
+    Quick start:
+      harness run ip-dedup --packets 20000 --ips 2000 --slots 10
+      harness up --topology pipeline.yaml --handlers src/
+
+    The default backend is 'embedded': DynamoDB Local (fetched once into ~/.cache/streamharness)
+    and a moto server, on free 127.0.0.1 ports, stopped when the command ends.
+    """
+    if "" not in sys.path and str(Path.cwd()) not in sys.path:
+        sys.path.insert(0, str(Path.cwd()))  # users' handler modules resolve from the current directory
+
+
+cli.add_command(run_group)
+cli.add_command(up)
+
+
+def main() -> None:
+    cli(prog_name="harness")

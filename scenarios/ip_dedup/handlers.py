@@ -1,0 +1,47 @@
+"""The detector Lambda, written as a user would write it: plain boto3, configuration from the environment.
+
+``detector`` is correct. ``detector_forgets_delete`` is the classic bug: without the delete the IP's
+next packet is a MODIFY (filtered out), so a returning IP is never checked again.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import boto3
+
+from scenarios.ip_dedup.blocklist import Blocklist
+
+TABLE_NAME = os.environ["TABLE_NAME"]
+ALERTS_QUEUE_URL = os.environ["ALERTS_QUEUE_URL"]
+with open(os.environ["BLOCKLIST_PATH"]) as f:
+    BLOCKLIST = Blocklist.from_json(f.read())
+
+dynamodb = boto3.client("dynamodb")
+sqs = boto3.client("sqs")
+
+
+def _check(record: dict[str, Any]) -> str:
+    ip = record["dynamodb"]["Keys"]["ip"]["S"]
+    dangerous = BLOCKLIST.is_dangerous_ip(ip)
+    # one structured log line per check: the oracle counts these, as a metric filter would
+    print(json.dumps({"event": "ip_checked", "ip": ip, "dangerous": dangerous}))
+    if dangerous:
+        sqs.send_message(QueueUrl=ALERTS_QUEUE_URL, MessageBody=json.dumps(
+            {"ip": ip, "sequence_number": record["dynamodb"]["SequenceNumber"]}))
+    return ip
+
+
+def detector(event: dict[str, Any], context: Any) -> dict[str, int]:
+    for record in event["Records"]:
+        ip = _check(record)
+        dynamodb.delete_item(TableName=TABLE_NAME, Key={"ip": {"S": ip}})
+    return {"checked": len(event["Records"])}
+
+
+def detector_forgets_delete(event: dict[str, Any], context: Any) -> dict[str, int]:
+    for record in event["Records"]:
+        _check(record)
+    return {"checked": len(event["Records"])}
+
