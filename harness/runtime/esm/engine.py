@@ -63,17 +63,20 @@ class _Pending:
 
 
 class ShardWorker:
-    def __init__(self, mapping: MappingRuntime, shard_id: str, parent: ShardWorker | None) -> None:
+    def __init__(self, mapping: MappingRuntime, shard_id: str, parent: ShardWorker | None,
+                 starting_position: str) -> None:
         self.mapping = mapping
         self.shard_id = shard_id
         self.parent = parent
         spec = mapping.spec
-        self.reader = ShardReader(mapping.streams, mapping.stream_arn, shard_id, str(spec.starting_position))
+        self.reader = ShardReader(mapping.streams, mapping.stream_arn, shard_id, starting_position)
+        self.reader.prime()
         self.assembler: BatchAssembler[_Pending] = BatchAssembler(
             spec.batch_size, float(spec.maximum_batching_window_in_seconds))
         self.checkpoint: str | None = None
         self.caught_up_at = -1.0   # monotonic start of the last empty poll with nothing buffered
         self.busy = False          # a batch is being invoked or retried
+        self.active = False        # reading or invoking: set_enabled(False) waits for this to clear
         self.finished = False      # shard closed and everything handled
         self.status = "starting"
         self.last_error = ""
@@ -90,53 +93,61 @@ class ShardWorker:
                 self.status = f"waiting for parent shard {self.parent.shard_id}"
                 self.wake.wait(opts.poll_interval_max_s)
                 continue
-            with m.cond:  # the enabled check and busy=True are atomic against set_enabled(False)
+            with m.cond:  # checking `enabled` and becoming active is atomic against set_enabled(False)
                 enabled = m.enabled.is_set()
-                now = time.monotonic()
-                reason = self.assembler.due(now) if enabled else None
-                if reason is not None:
-                    self.busy = True
+                self.active = enabled
             if not enabled:
                 self.status = "paused"
                 m.enabled.wait(opts.poll_interval_max_s * 5)
                 continue
-            if reason is not None:
-                self._process(self.assembler.take(reason, now))
-                delay = opts.poll_interval_min_s
-                continue
-            if self.reader.closed:
-                if not len(self.assembler):
-                    self.finished = True
-                    self.status = "closed"
-                    m.notify()
-                    m.trace.emit("mapping", mapping=m.spec.name, shard=self.shard_id, state="shard_closed")
-                    return
-            poll_started = time.monotonic()
             try:
-                records = self.reader.read()
-            except Exception as e:  # the backend failed us: report and back off, never die
-                self.status = f"GetRecords failed: {type(e).__name__}: {e}"
-                m.trace.emit("mapping", mapping=m.spec.name, shard=self.shard_id, state="read_error",
-                             error=f"{type(e).__name__}: {e}")
-                m.stopping.wait(min(1.0, delay * 10))
-                continue
-            if records:
-                self._accept(records)
+                wait = self._step(delay)
+            finally:
+                with m.cond:
+                    self.active = False
+                    m.cond.notify_all()
+            if wait is None:  # did work: go again at once
                 delay = opts.poll_interval_min_s
-                continue
-            if not len(self.assembler):
-                self.caught_up_at = poll_started
-                self.status = "caught up"
-                m.notify()
-            timeout = delay
-            deadline = self.assembler.deadline()
-            if deadline is not None and len(self.assembler):
-                timeout = max(0.0, min(timeout, deadline - time.monotonic()))
-            if self.wake.wait(timeout):
+            elif wait < 0:  # finished
+                return
+            elif self.wake.wait(wait):
                 self.wake.clear()
                 delay = opts.poll_interval_min_s
             else:
                 delay = min(delay * 2, opts.poll_interval_max_s)
+
+    def _step(self, delay: float) -> float | None:
+        """One unit of work: invoke a due batch, or poll once. Returns how long to idle (None: no idling,
+        negative: the shard is finished)."""
+        m = self.mapping
+        now = time.monotonic()
+        reason = self.assembler.due(now)
+        if reason is not None:
+            self.busy = True
+            self._process(self.assembler.take(reason, now))
+            return None
+        if self.reader.closed and not len(self.assembler):
+            self.finished = True
+            self.status = "closed"
+            m.trace.emit("mapping", mapping=m.spec.name, shard=self.shard_id, state="shard_closed")
+            return -1.0
+        poll_started = time.monotonic()
+        try:
+            records = self.reader.read()
+        except Exception as e:  # the backend failed us: report and back off, never die
+            self.status = f"GetRecords failed: {type(e).__name__}: {e}"
+            m.trace.emit("mapping", mapping=m.spec.name, shard=self.shard_id, state="read_error",
+                         error=f"{type(e).__name__}: {e}")
+            return min(1.0, delay * 10)
+        if records:
+            self._accept(records)
+            return None
+        if not len(self.assembler):
+            self.caught_up_at = poll_started
+            self.status = "caught up"
+            return delay
+        deadline = self.assembler.deadline()
+        return max(0.0, min(delay, (deadline or now) - time.monotonic()))
 
     def _accept(self, records: list[StreamRecord]) -> None:
         m = self.mapping
@@ -291,18 +302,20 @@ class MappingRuntime:
             self.cond.notify_all()
 
     def start(self) -> None:
-        self.refresh_shards()
+        self.refresh_shards(str(self.spec.starting_position))
         self._discovery.start()
         self.trace.emit("mapping", mapping=self.spec.name, state="enabled" if self.enabled.is_set() else "disabled",
                         stream_arn=self.stream_arn, shards=list(self.workers))
 
-    def refresh_shards(self) -> None:
+    def refresh_shards(self, starting_position: str = "TRIM_HORIZON") -> None:
+        """Start a worker for every shard not seen yet. StartingPosition applies to the shards there
+        when the mapping starts; shards that appear later are read from their beginning."""
         with self._discover_lock:
             for shard in list_shards(self.streams, self.stream_arn):
                 if shard.shard_id in self.workers:
                     continue
                 parent = self.workers.get(shard.parent_shard_id or "")
-                worker = ShardWorker(self, shard.shard_id, parent)
+                worker = ShardWorker(self, shard.shard_id, parent, starting_position)
                 self.workers[shard.shard_id] = worker
                 if not self.stopping.is_set():
                     worker.thread.start()
@@ -321,7 +334,7 @@ class MappingRuntime:
                 self.enabled.set()
             else:
                 self.enabled.clear()
-                if not self.cond.wait_for(lambda: not any(w.busy for w in self.workers.values()), timeout):
+                if not self.cond.wait_for(lambda: not any(w.active for w in self.workers.values()), timeout):
                     raise TimeoutError(f"mapping {self.spec.name}: a batch was still running after {timeout}s")
         self.trace.emit("mapping", mapping=self.spec.name, state="enabled" if enabled else "disabled")
         self.wake()

@@ -1,7 +1,14 @@
 """Shards and shard iterators: DescribeStream, GetShardIterator, GetRecords.
 
-A ShardReader resumes from its checkpoint when an iterator expires (15 minutes on AWS) and reports
+A ShardReader resumes from where it read when an iterator expires (15 minutes on AWS) and reports
 a closed shard, so the engine can move on to the children in lineage order.
+
+DynamoDB Local quirk: an iterator taken on a shard before its first record, and advanced by an
+empty read, fails with TrimmedDataAccessException once a record arrives whose sequence number is
+not the shard's first (sequence numbers are global across tables there). Nothing was read, so
+nothing can have been trimmed: the reader takes a new iterator and reads again. LATEST is
+emulated as "after the last record present when reading starts" so that a new iterator never
+skips records written since.
 """
 from __future__ import annotations
 
@@ -51,28 +58,53 @@ class ShardReader:
         self._iterator: str | None = None
         self.last_read_sequence: str | None = None
         self.closed = False
+        self.skipped_at_start = 0  # records present before a LATEST mapping started
+        self.iterator_resets = 0
 
     def _new_iterator(self) -> str:
         kwargs: dict[str, Any] = {"StreamArn": self.stream_arn, "ShardId": self.shard_id}
         if self.last_read_sequence is not None:
             kwargs.update(ShardIteratorType="AFTER_SEQUENCE_NUMBER", SequenceNumber=self.last_read_sequence)
         else:
-            kwargs["ShardIteratorType"] = self._starting_position
+            kwargs["ShardIteratorType"] = "TRIM_HORIZON"
         return str(self._streams.get_shard_iterator(**kwargs)["ShardIterator"])
+
+    def _skip_to_latest(self) -> None:
+        while True:
+            records = self._get_records(1000)
+            if not records:
+                return
+            self.skipped_at_start += len(records)
+
+    def prime(self) -> None:
+        """Fix the starting position now (LATEST means "after what is there when the mapping starts")."""
+        if self._starting_position == "LATEST":
+            self._starting_position = "TRIM_HORIZON"
+            self._skip_to_latest()
 
     def read(self, limit: int = 1000) -> list[StreamRecord]:
         """One GetRecords call (at most ``limit`` records, AWS's maximum is 1,000)."""
         if self.closed:
             return []
+        self.prime()
+        return self._get_records(limit)
+
+    def _get_records(self, limit: int) -> list[StreamRecord]:
         if self._iterator is None:
             self._iterator = self._new_iterator()
         try:
             response = self._streams.get_records(ShardIterator=self._iterator, Limit=min(limit, 1000))
         except ClientError as e:
-            if e.response.get("Error", {}).get("Code") == "ExpiredIteratorException":
+            code = e.response.get("Error", {}).get("Code")
+            if code == "ExpiredIteratorException":
                 self._iterator = None
                 return []
-            raise
+            if code == "TrimmedDataAccessException":  # see the module docstring; retried once
+                self.iterator_resets += 1
+                self._iterator = self._new_iterator()
+                response = self._streams.get_records(ShardIterator=self._iterator, Limit=min(limit, 1000))
+            else:
+                raise
         records = [to_wire(r) for r in response.get("Records", [])]
         if records:
             self.last_read_sequence = records[-1]["dynamodb"]["SequenceNumber"]
