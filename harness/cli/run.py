@@ -44,17 +44,18 @@ def ip_dedup(json_path: str | None, trace_path: str | None, **options: object) -
     Checks: INSERT-only delivery, the exact dedup count (sum over slots of distinct IPs),
     INSERT (MODIFY*) REMOVE per IP, alerts for exactly the dangerous IPs, an empty table.
     """
-    from scenarios.ip_dedup.run import IpDedupConfig, run
+    from scenarios.ip_dedup.run import IpDedupConfig, make_flood, run
 
     try:
         cfg = IpDedupConfig(**options)  # type: ignore[arg-type]
+        flood = make_flood(cfg)
     except ValueError as e:
-        raise click.BadParameter(str(e)) from None
+        raise click.UsageError(str(e)) from None
     console = Console(stderr=True)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("packets"),
                   TimeRemainingColumn(), console=console, transient=True) as bar:
         task = bar.add_task("starting backend", total=cfg.packets)
-        report = run(cfg, progress=lambda n: bar.advance(task, n), trace_path=trace_path,
+        report = run(cfg, flood=flood, progress=lambda n: bar.advance(task, n), trace_path=trace_path,
                      on_slot=lambda k, n: bar.update(task, description=f"slot {k + 1}/{n}"))
     render(report, Console())
     if json_path:

@@ -116,10 +116,15 @@ def latencies_ms(trace: Trace, resumes: Sequence[float]) -> list[float]:
     return out
 
 
-def run(cfg: IpDedupConfig, *, progress: Progress | None = None, trace_path: str | None = None,
-        on_slot: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    flood = generate_flood(cfg.packets, cfg.ips, cfg.slots, cfg.seed, dangerous_fraction=cfg.dangerous_fraction,
-                           bursts=cfg.bursts, burst_size=cfg.burst_size)
+def make_flood(cfg: IpDedupConfig) -> Flood:
+    """Generate the flood (raises ValueError naming a bad argument before anything starts)."""
+    return generate_flood(cfg.packets, cfg.ips, cfg.slots, cfg.seed, dangerous_fraction=cfg.dangerous_fraction,
+                          bursts=cfg.bursts, burst_size=cfg.burst_size)
+
+
+def run(cfg: IpDedupConfig, *, flood: Flood | None = None, progress: Progress | None = None,
+        trace_path: str | None = None, on_slot: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    flood = flood or make_flood(cfg)
     with tempfile.TemporaryDirectory(prefix="ip-dedup-") as tmp:
         blocklist_path = os.path.join(tmp, "blocklist.json")
         with open(blocklist_path, "w") as f:
