@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from harness.backends.base import Backend
 from harness.deploy import Deployment
 from harness.runtime.esm.engine import EngineOptions, MappingRuntime, MappingStats
-from harness.runtime.invoker import InProcessInvoker, lambda_environment, logcapture
+from harness.runtime.invoker import INVOKERS, InProcessInvoker, lambda_environment, logcapture
 from harness.trace import Trace
 
 
@@ -36,7 +37,23 @@ class Runtime:
         self.last_activity = time.monotonic()
         self.invokers: dict[str, InProcessInvoker] = {}
         self.mappings: dict[str, MappingRuntime] = {}
+        self._drain_checks: list[Callable[[], list[str]]] = []
+        self._stoppers: list[Callable[[], None]] = []
         self._started = False
+
+    def add_drain_check(self, check: Callable[[], list[str]]) -> None:
+        """Make ``drain`` also wait for another component (e.g. target delivery): ``check`` returns
+        descriptions of its pending work, empty when quiet. The component calls ``activity()`` when
+        its state changes, so a waiting drain re-evaluates."""
+        self._drain_checks.append(check)
+
+    def add_stopper(self, stop: Callable[[], None]) -> None:
+        """Run ``stop`` when the runtime stops (before the mappings are stopped)."""
+        self._stoppers.append(stop)
+
+    def activity(self) -> None:
+        """Something happened that may write or deliver more: restarts drain's quiet period."""
+        self._on_activity()
 
     def function_arn(self, name: str) -> str:
         return f"arn:aws:lambda:{self.backend.region}:{self.backend.account_id}:function:{name}"
@@ -49,7 +66,11 @@ class Runtime:
         for fn in topology.functions:
             env = {**base_env, **lambda_environment(fn, self.backend.region)}
             env.update({k: self.deployment.resolve(v) for k, v in fn.env.items()})
-            self.invokers[fn.name] = InProcessInvoker(fn, self.function_arn(fn.name), env)
+            factory = INVOKERS.get(fn.invoker)
+            if factory is None:
+                raise ValueError(f"function {fn.name}: invoker {fn.invoker!r} is not available "
+                                 f"(available: {', '.join(INVOKERS)})")
+            self.invokers[fn.name] = factory(fn, self.function_arn(fn.name), env)
         streams = self.backend.client("dynamodbstreams")
         for spec in topology.event_source_mappings:
             table = self.deployment.tables[spec.source]
@@ -104,6 +125,8 @@ class Runtime:
             for m in self.mappings.values():
                 if m.enabled.is_set():
                     pending += m.drained_since(mark)[1]
+            for check in self._drain_checks:
+                pending += check()
             return not pending
 
         with self.cond:
@@ -113,8 +136,12 @@ class Runtime:
         return DrainReport(seconds=time.monotonic() - t0, stats=self.stats())
 
     def stop(self) -> None:
+        for stop in self._stoppers:
+            stop()
         for m in self.mappings.values():
             m.stop()
+        for invoker in self.invokers.values():
+            invoker.stop()
         if self._started:
             logcapture.uninstall()
             self._started = False

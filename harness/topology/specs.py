@@ -166,10 +166,10 @@ class Function:
                 parameter="handler")
         check_range("Timeout", self.timeout, 1, 900)
         check_range("MemorySize", self.memory_size, 128, 10240)
-        if self.invoker not in ("in-process",):
+        if self.invoker not in ("in-process", "worker"):
             raise ValidationException(
-                f"Function {self.name}: invoker {self.invoker!r} is not available; use 'in-process'",
-                parameter="invoker")
+                f"Function {self.name}: invoker {self.invoker!r} is unknown; use 'in-process' (debuggable) "
+                f"or 'worker' (isolated processes, enforced timeouts)", parameter="invoker")
         env = {k: str(v) for k, v in (self.env or {}).items()}
         size = sum(len(k) + len(v) for k, v in env.items())
         if size > 4096:

@@ -29,8 +29,18 @@ KINDS = frozenset({
     "checkpoint",   # a shard's checkpoint moved
     "retry",        # a failed batch will be retried
     "give_up",      # a batch was given up on (retries or record age exhausted)
+    "split",        # a failed batch was bisected (BisectBatchOnFunctionError)
+    "partial_failure",  # a handler reported batchItemFailures
+    "destination",  # an OnFailure record was sent to its destination
+    "window",       # tumbling window state carried between invocations
     "mapping",      # a mapping changed state (enabled, disabled, shard found or closed)
     "backend",      # the backend started or stopped
+    "api_call",     # an AWS API call a handler made (service, operation, resource, items)
+    "bus_event",    # an event accepted on an event bus, with the rules it matched
+    "delivery",     # an event delivered (or not) to a rule's target
+    "dead_letter",  # an event sent to a target's dead-letter queue
+    "divergence",   # the backend routed an event differently from our matcher
+    "worker",       # a worker process started (cold start), was reused, or died
 })
 
 

@@ -10,5 +10,8 @@ from harness.runtime.invoker.inprocess import (
     resolve_handler,
 )
 
-__all__ = ["HandlerImportError", "InProcessInvoker", "InvocationResult", "LambdaContext",
+#: Function.invoker -> the class that runs it; every invoker has ``invoke(event, request_id)`` and ``stop()``.
+INVOKERS: dict[str, type] = {"in-process": InProcessInvoker}
+
+__all__ = ["INVOKERS", "HandlerImportError", "InProcessInvoker", "InvocationResult", "LambdaContext",
            "lambda_environment", "resolve_handler"]

@@ -108,6 +108,9 @@ class InProcessInvoker:
                                     logs=logs, duration_ms=duration * 1000)
         return InvocationResult(request_id, ok=True, response=response, logs=logs, duration_ms=duration * 1000)
 
+    def stop(self) -> None:
+        """Nothing to release: the handler lives in this process."""
+
 
 class _environment:
     """Apply variables to os.environ for the block, then restore exactly what was there."""
