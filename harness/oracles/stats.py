@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from collections.abc import Iterable, Sequence
 
 
@@ -9,7 +10,7 @@ def percentile(sorted_values: Sequence[float], q: float) -> float:
     """Nearest-rank percentile of already sorted values (q in 0..100)."""
     if not sorted_values:
         raise ValueError("percentile of no values")
-    rank = max(1, math.ceil(q / 100 * len(sorted_values)))
+    rank = max(1, math.ceil(Fraction(str(q)) * len(sorted_values) / 100))  # exact: no float rounding
     return float(sorted_values[min(rank, len(sorted_values)) - 1])
 
 

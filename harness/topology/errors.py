@@ -13,10 +13,10 @@ class ValidationException(ValueError):
 def check_range(parameter: str, value: int | float, low: int | float, high: int | float,
                 *, also: tuple[int | float, ...] = ()) -> None:
     """Raise AWS-style when ``value`` is outside ``[low, high]`` (``also`` lists extra allowed values)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationException(
             f"1 validation error detected: Value '{value!r}' at '{_camel(parameter)}' failed to satisfy "
-            f"constraint: Member must be a number", parameter=parameter)
+            f"constraint: Member must be an integer", parameter=parameter)
     if value in also or low <= value <= high:
         return
     extra = "".join(f" or equal to {a}" for a in also)

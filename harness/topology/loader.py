@@ -58,9 +58,19 @@ def _build(cls: type, where: str, raw: Mapping[str, Any], **converters: Any) -> 
 
 
 def _on_failure(value: Any) -> str | None:
-    """``queue:NAME``, or AWS's ``{"OnFailure": {"Destination": "queue:NAME"}}``."""
+    """``queue:NAME``, or AWS's ``{"OnFailure": {"Destination": "queue:NAME"}}`` (or its snake_case twin)."""
     if isinstance(value, Mapping):
-        value = (value.get("OnFailure") or value.get("on_failure") or {}).get("Destination") or value.get("destination")
+        inner = {_snake(str(k)): v for k, v in value.items()}
+        if "on_failure" in inner and isinstance(inner["on_failure"], Mapping):
+            inner = {_snake(str(k)): v for k, v in inner["on_failure"].items()}
+        value = inner.get("destination")
+    return value
+
+
+def _env(value: Any) -> Any:
+    """A plain mapping, or AWS's ``{"Variables": {...}}``."""
+    if isinstance(value, Mapping) and set(value) == {"Variables"}:
+        return value["Variables"]
     return value
 
 
@@ -71,7 +81,7 @@ def load_dict(data: Mapping[str, Any]) -> Topology:
         _build(Table, f"tables[{i}]", t, global_secondary_indexes=lambda gs: tuple(
             _build(GlobalSecondaryIndex, "global_secondary_indexes", g) for g in gs))
         for i, t in enumerate(data.get("tables") or ()))
-    functions = tuple(_build(Function, f"functions[{i}]", f) for i, f in enumerate(data.get("functions") or ()))
+    functions = tuple(_build(Function, f"functions[{i}]", f, env=_env) for i, f in enumerate(data.get("functions") or ()))
     mappings = tuple(
         _build(EventSourceMapping, f"event_source_mappings[{i}]", m,
                filter_criteria=FilterCriteria.parse, on_failure=_on_failure,

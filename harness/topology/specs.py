@@ -14,7 +14,7 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from harness.topology.errors import ValidationException, check_range
+from harness.topology.errors import ValidationException, _camel, check_range
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,255}$")
 
@@ -47,7 +47,7 @@ def _enum(kind: type[StrEnum], parameter: str, value: Any) -> Any:
     except ValueError:
         allowed = ", ".join(m.value for m in kind)  # type: ignore[attr-defined]
         raise ValidationException(
-            f"1 validation error detected: Value '{value}' at '{parameter}' failed to satisfy "
+            f"1 validation error detected: Value '{value}' at '{_camel(parameter)}' failed to satisfy "
             f"constraint: Member must satisfy enum value set: [{allowed}]", parameter=parameter) from None
 
 
@@ -66,6 +66,9 @@ class KeyAttribute:
     type: ScalarAttributeType = ScalarAttributeType.S
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not 1 <= len(self.name) <= 255:
+            raise ValidationException(f"key attribute name {self.name!r} must be 1-255 characters",
+                                      parameter="AttributeName")
         object.__setattr__(self, "type", _enum(ScalarAttributeType, "AttributeType", self.type))
 
     @classmethod
@@ -91,6 +94,9 @@ class GlobalSecondaryIndex:
 
     def __post_init__(self) -> None:
         _check_name("Index", self.name)
+        if len(self.name) < 3:
+            raise ValidationException(f"Index name {self.name!r} is invalid: index names must be between 3 and 255 "
+                                      f"characters long", parameter="IndexName")
         object.__setattr__(self, "hash_key", KeyAttribute.parse(self.hash_key))
         if self.range_key is not None:
             object.__setattr__(self, "range_key", KeyAttribute.parse(self.range_key))
@@ -147,6 +153,16 @@ class Table:
         return self.stream_view_type is not None
 
 
+#: Variables Lambda sets itself and refuses in a function's Environment.
+RESERVED_ENV = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+})
+
+
 @dataclass(frozen=True)
 class Function:
     """A Lambda function run by the harness's own runtime (never deployed to the backend)."""
@@ -159,7 +175,10 @@ class Function:
     invoker: str = "in-process"
 
     def __post_init__(self) -> None:
-        _check_name("Function", self.name)
+        if not isinstance(self.name, str) or not re.match(r"^[A-Za-z0-9_-]{1,64}$", self.name):
+            raise ValidationException(
+                f"Function name {self.name!r} is invalid: 1-64 characters from a-z, A-Z, 0-9, '-', '_'",
+                parameter="FunctionName")
         if not isinstance(self.handler, str) or not re.match(r"^[\w.]+:\w+$", self.handler):
             raise ValidationException(
                 f"Function {self.name}: handler {self.handler!r} must be 'package.module:function'",
@@ -171,7 +190,14 @@ class Function:
                 f"Function {self.name}: invoker {self.invoker!r} is unknown; use 'in-process' (debuggable) "
                 f"or 'worker' (isolated processes, enforced timeouts)", parameter="invoker")
         env = {k: str(v) for k, v in (self.env or {}).items()}
-        size = sum(len(k) + len(v) for k, v in env.items())
+        reserved = sorted(set(env) & RESERVED_ENV)
+        if reserved:
+            raise ValidationException(
+                f"Function {self.name}: Lambda was unable to configure your environment variables because the "
+                f"environment variables you have provided contains reserved keys that are currently not "
+                f"supported for modification. Reserved keys used in this request: {', '.join(reserved)}",
+                parameter="Environment")
+        size = sum(len(k.encode()) + len(v.encode()) for k, v in env.items())
         if size > 4096:
             raise ValidationException(
                 f"Function {self.name}: Lambda was unable to configure your environment variables because the "
@@ -301,7 +327,7 @@ class Queue:
     redrive_policy: RedrivePolicy | None = None
 
     def __post_init__(self) -> None:
-        if not re.match(r"^[A-Za-z0-9_-]{1,75}(\.fifo)?$", self.name):
+        if not re.match(r"^([A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}\.fifo)$", self.name):
             raise ValidationException(
                 f"Queue name {self.name!r} is invalid: up to 80 alphanumeric characters, hyphens or "
                 f"underscores (FIFO names end in .fifo)", parameter="QueueName")

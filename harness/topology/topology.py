@@ -59,6 +59,10 @@ class Topology:
                 raise ValidationException(
                     f"Queue {q.name}: dead-letter queue {q.redrive_policy.dead_letter_queue!r} is not in the "
                     f"topology", parameter="RedrivePolicy")
+            if q.redrive_policy and self.queue(q.redrive_policy.dead_letter_queue).fifo != q.fifo:
+                raise ValidationException(
+                    f"Queue {q.name}: the dead-letter queue of a {'FIFO' if q.fifo else 'standard'} queue must "
+                    f"also be a {'FIFO' if q.fifo else 'standard'} queue", parameter="RedrivePolicy")
         for f in self.functions:
             for key, value in f.env.items():
                 for kind, ref in PLACEHOLDER.findall(value):
@@ -66,6 +70,10 @@ class Topology:
                     if ref not in known:
                         raise ValidationException(
                             f"Function {f.name}: env {key} refers to {kind} {ref!r}, which is not in the topology",
+                            parameter="Environment")
+                    if kind == "stream-arn" and not tables[ref].has_stream:
+                        raise ValidationException(
+                            f"Function {f.name}: env {key} refers to the stream of table {ref!r}, which has none",
                             parameter="Environment")
 
     def _destination_kind(self, ref: str) -> str | None:
