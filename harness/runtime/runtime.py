@@ -78,7 +78,8 @@ class Runtime:
             self.mappings[spec.name] = MappingRuntime(  # type: ignore[index]
                 spec, stream_arn=table.stream_arn, streams=streams, invoke=self.invokers[spec.function].invoke,
                 function_arn=self.function_arn(spec.function), region=self.backend.region, trace=self.trace,
-                options=self.options, cond=self.cond, on_activity=self._on_activity, deliver=self._deliver)
+                options=self.options, cond=self.cond, on_activity=self._on_activity, deliver=self._deliver,
+                partition_key=topology.table(spec.source).hash_key.name)
         for m in self.mappings.values():
             m.start()
 
@@ -90,10 +91,14 @@ class Runtime:
     def _deliver(self, ref: str, message: dict[str, Any]) -> None:
         """Send an OnFailure record to its destination (a queue of the topology)."""
         kind, _, name = ref.partition(":")
-        if kind != "queue":
+        body = json.dumps(message)
+        if kind == "queue":
+            self.backend.client("sqs").send_message(QueueUrl=self.deployment.queues[name].url, MessageBody=body)
+        elif kind == "topic":
+            topics = getattr(self.deployment, "topics", {})
+            self.backend.client("sns").publish(TopicArn=topics[name].arn, Message=body)
+        else:
             raise ValueError(f"unsupported destination {ref!r}")
-        self.backend.client("sqs").send_message(QueueUrl=self.deployment.queues[name].url,
-                                                MessageBody=json.dumps(message))
 
     def nudge(self) -> None:
         """A write happened: let idle shard workers poll now instead of at their next backoff."""

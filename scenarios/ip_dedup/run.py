@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from harness import Harness, Trace
@@ -152,7 +152,7 @@ def run(cfg: IpDedupConfig, *, flood: Flood | None = None, progress: Progress | 
             h.trace.write_jsonl(trace_path)
     return build_report(cfg, flood, h.trace, alerts=[a["ip"] for a in alerts], item_count=item_count,
                         run_s=run_s, startup_s=timings["startup_s"], resumes=resumes,
-                        stats=asdict(stats), warnings=backend_warnings)
+                        stats=stats.as_dict(), warnings=backend_warnings)
 
 
 def build_report(cfg: IpDedupConfig, flood: Flood, trace: Trace, *, alerts: Sequence[str], item_count: int,

@@ -1,9 +1,11 @@
-"""The event source mapping engine: one worker thread per (mapping, shard).
+"""The event source mapping engine: per shard, a reader thread and ParallelizationFactor lanes.
 
-A worker reads its shard, drops what the filters reject, batches the rest and invokes the function
-synchronously, so the next batch of a shard starts only after the previous one is done (AWS's
-per-shard order). Polling adapts: right after records it polls again at once; when idle it backs
-off to ``poll_interval_max_s`` and is woken early by a nudge (a write the harness saw).
+The reader polls the shard, drops what the filters reject and routes the rest to a lane by
+partition key, so one key always goes to the same lane. Each lane batches its records and runs
+one batch at a time to resolution (retries, bisect, partial failures: see retry.py), so records of
+a key are handled in order and never in two batches at once, while up to N lanes of a shard run
+concurrently. Polling adapts: right after records it polls again at once; when idle it backs off to
+``poll_interval_max_s`` and is woken early by a nudge (a write the harness saw).
 """
 from __future__ import annotations
 
@@ -11,14 +13,19 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import zlib
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from harness.runtime.esm.batching import Batch, BatchAssembler
+from harness.runtime.esm.batching import BatchAssembler, FlushReason
+from harness.runtime.esm.checkpoint import CheckpointTracker
 from harness.runtime.esm.destinations import on_failure_record
-from harness.runtime.esm.events import StreamRecord, build_event, lambda_record, record_size
+from harness.runtime.esm.events import StreamRecord, lambda_record
 from harness.runtime.esm.filtering import RecordFilter
+from harness.runtime.esm.retry import BatchRunner, Outcome, RetryPolicy
+from harness.runtime.esm.windows import iso, window_of
 from harness.runtime.invoker import InvocationResult
 from harness.runtime.streams import ShardReader, list_shards
 from harness.topology.specs import EventSourceMapping
@@ -34,22 +41,47 @@ class EngineOptions:
     retry_backoff_base_s: float = 0.01
     retry_backoff_max_s: float = 1.0
     shard_discovery_interval_s: float = 1.0
+    max_buffered_records: int = 10_000
     trace_payloads: bool = True
+    #: wall clock for record arrival and age (MaximumRecordAgeInSeconds); tests may move it forward
+    clock: Callable[[], float] = time.time
 
 
 @dataclass
 class MappingStats:
-    """Accounting that must always hold: seen == succeeded + filtered + given_up + in flight/buffered."""
+    """Accounting that always holds once drained: seen == succeeded + filtered + given_up + dropped."""
 
     seen: int = 0
     filtered: int = 0
     succeeded: int = 0
-    given_up: int = 0
-    dropped: int = 0  # given up with no OnFailure destination configured
+    given_up: int = 0   # sent to the OnFailure destination
+    dropped: int = 0    # given up with no OnFailure destination configured
     batches: int = 0
     invocations: int = 0
     errors: int = 0
     retries: int = 0
+    splits: int = 0
+    partial_failures: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, n in counts.items():
+                setattr(self, name, getattr(self, name) + n)
+
+    @property
+    def in_flight(self) -> int:
+        return self.seen - self.succeeded - self.filtered - self.given_up - self.dropped
+
+    @property
+    def balanced(self) -> bool:
+        return self.in_flight == 0
+
+    def as_dict(self) -> dict[str, int]:
+        d = asdict(self)
+        d.pop("_lock")
+        d["in_flight"] = self.in_flight
+        return d
 
 
 Invoke = Callable[[dict[str, Any], str], InvocationResult]
@@ -57,205 +89,264 @@ Deliver = Callable[[str, dict[str, Any]], None]
 
 
 @dataclass
-class _Pending:
+class Pending:
+    """A filtered-in record waiting in a lane, with what the payload and the retry rules need."""
+
     record: StreamRecord
     arrival: float  # epoch seconds when the reader got it (AWS: approximate arrival)
+    json: str       # the record as it goes into the payload, serialised once
+
+    @property
+    def seq(self) -> str:
+        return str(self.record["dynamodb"]["SequenceNumber"])
 
 
-class ShardWorker:
-    def __init__(self, mapping: MappingRuntime, shard_id: str, parent: ShardWorker | None,
-                 starting_position: str) -> None:
-        self.mapping = mapping
-        self.shard_id = shard_id
-        self.parent = parent
-        spec = mapping.spec
-        self.reader = ShardReader(mapping.streams, mapping.stream_arn, shard_id, starting_position)
-        self.reader.prime()
-        self.assembler: BatchAssembler[_Pending] = BatchAssembler(
+def lane_of(record: StreamRecord, partition_key: str | None, lanes: int) -> int:
+    """Stable lane for a record's partition key (crc32: the same on every run and platform)."""
+    if lanes == 1:
+        return 0
+    keys = record["dynamodb"].get("Keys", {})
+    value = keys.get(partition_key) if partition_key else keys
+    return zlib.crc32(json.dumps(value, sort_keys=True).encode()) % lanes
+
+
+class Lane:
+    """One of a shard's ParallelizationFactor slots: batches its records, one batch at a time."""
+
+    def __init__(self, worker: ShardWorker, index: int) -> None:
+        self.worker = worker
+        self.index = index
+        m = worker.mapping
+        spec = m.spec
+        self.assembler: BatchAssembler[Pending] = BatchAssembler(
             spec.batch_size, float(spec.maximum_batching_window_in_seconds))
-        self.checkpoint: str | None = None
-        self.caught_up_at = -1.0   # monotonic start of the last empty poll with nothing buffered
-        self.busy = False          # a batch is being invoked or retried
-        self.active = False        # reading or invoking: set_enabled(False) waits for this to clear
-        self.finished = False      # shard closed and everything handled
-        self.status = "starting"
-        self.last_error = ""
+        self.lock = threading.Lock()
         self.wake = threading.Event()
-        self.thread = threading.Thread(target=self._run, name=f"esm-{spec.name}-{shard_id[-8:]}", daemon=True)
+        self.busy = False
+        self.status = "idle"
+        self.batch_id = ""
+        self.last_error = ""
+        # tumbling window: the open window, its state, and records that arrived for a later window
+        self.tumbling = spec.tumbling_window_in_seconds or 0
+        self.window: tuple[float, float] | None = None
+        self.state: dict[str, Any] = {}
+        self.later: deque[Pending] = deque()
+        self.runner: BatchRunner[Pending] = BatchRunner(
+            m.policy, seq=lambda p: p.seq, age_s=lambda p: m.options.clock() - p.arrival, listener=_Report(self),
+            wait=m.stopping.wait)
+        self.thread = threading.Thread(target=self._run, daemon=True,
+                                       name=f"esm-{spec.name}-{worker.shard_id[-8:]}-{index}")
 
-    # -- loop ---------------------------------------------------------------------------------
+    # -- fed by the reader ----------------------------------------------------------------------
+    def offer(self, items: Sequence[Pending]) -> None:
+        now = time.monotonic()
+        with self.lock:
+            for p in items:
+                if self.tumbling:
+                    w = window_of(p.arrival, self.tumbling)
+                    if self.window is None:
+                        self.window, self.state = w, {}
+                    if w != self.window or self.later:
+                        self.later.append(p)
+                        continue
+                self.assembler.add(p, len(p.json) + 1, now)
+        self.wake.set()
+
+    @property
+    def buffered(self) -> int:
+        return len(self.assembler) + len(self.later)
+
+    @property
+    def idle(self) -> bool:
+        return not self.busy and not self.buffered and self.window is None
+
+    # -- the lane's own thread ------------------------------------------------------------------
     def _run(self) -> None:
-        m = self.mapping
-        opts = m.options
-        delay = opts.poll_interval_min_s
+        m = self.worker.mapping
         while not m.stopping.is_set():
-            if self.parent is not None and not self.parent.finished:
-                self.status = f"waiting for parent shard {self.parent.shard_id}"
-                self.wake.wait(opts.poll_interval_max_s)
-                continue
-            with m.cond:  # checking `enabled` and becoming active is atomic against set_enabled(False)
+            with m.cond:
                 enabled = m.enabled.is_set()
-                self.active = enabled
+                self.busy = enabled and self._work_due()
             if not enabled:
                 self.status = "paused"
-                m.enabled.wait(opts.poll_interval_max_s * 5)
+                m.enabled.wait(0.1)
+                continue
+            if not self.busy:
+                self.wake.wait(self._idle_timeout())
+                self.wake.clear()
                 continue
             try:
-                wait = self._step(delay)
+                self._do_work()
             finally:
                 with m.cond:
-                    self.active = False
+                    self.busy = False
                     m.cond.notify_all()
-            if wait is None:  # did work: go again at once
-                delay = opts.poll_interval_min_s
-            elif wait < 0:  # finished
-                return
-            elif self.wake.wait(wait):
-                self.wake.clear()
-                delay = opts.poll_interval_min_s
-            else:
-                delay = min(delay * 2, opts.poll_interval_max_s)
 
-    def _step(self, delay: float) -> float | None:
-        """One unit of work: invoke a due batch, or poll once. Returns how long to idle (None: no idling,
-        negative: the shard is finished)."""
-        m = self.mapping
+    def _window_over(self) -> bool:
+        return self.window is not None and (bool(self.later) or time.time() >= self.window[1])
+
+    def _work_due(self) -> bool:
+        with self.lock:
+            if self.tumbling and self._window_over():
+                return True
+            return self.assembler.due(time.monotonic()) is not None
+
+    def _idle_timeout(self) -> float:
+        timeout = self.worker.mapping.options.poll_interval_max_s * 5
+        with self.lock:
+            deadline = self.assembler.deadline()
+            if deadline is not None:
+                timeout = min(timeout, max(0.0, deadline - time.monotonic()))
+            if self.window is not None:
+                timeout = min(timeout, max(0.0, self.window[1] - time.time()))
+        return timeout
+
+    def _do_work(self) -> None:
         now = time.monotonic()
-        reason = self.assembler.due(now)
-        if reason is not None:
-            self.busy = True
-            self._process(self.assembler.take(reason, now))
-            return None
-        if self.reader.closed and not len(self.assembler):
-            self.finished = True
-            self.status = "closed"
-            m.trace.emit("mapping", mapping=m.spec.name, shard=self.shard_id, state="shard_closed")
-            return -1.0
-        poll_started = time.monotonic()
-        try:
-            records = self.reader.read()
-        except Exception as e:  # the backend failed us: report and back off, never die
-            self.status = f"GetRecords failed: {type(e).__name__}: {e}"
-            m.trace.emit("mapping", mapping=m.spec.name, shard=self.shard_id, state="read_error",
-                         error=f"{type(e).__name__}: {e}")
-            return min(1.0, delay * 10)
-        if records:
-            self._accept(records)
-            return None
-        if not len(self.assembler):
-            self.caught_up_at = poll_started
-            self.status = "caught up"
-            return delay
-        deadline = self.assembler.deadline()
-        return max(0.0, min(delay, (deadline or now) - time.monotonic()))
+        with self.lock:
+            reason = self.assembler.due(now)
+            closing = self.tumbling and self._window_over()
+            if reason is None and closing and len(self.assembler):
+                reason = FlushReason.WINDOW
+            batch = self.assembler.take(reason, now) if reason is not None else None
+        if batch is not None:
+            self.worker.wake.set()  # the reader may be holding back while the lanes are full
+            self._run_batch(batch.items, str(batch.reason), batch.payload_bytes)
+            return
+        if closing:
+            self._final_invoke()
 
-    def _accept(self, records: list[StreamRecord]) -> None:
-        m = self.mapping
-        now, wall = time.monotonic(), time.time()
+    def _run_batch(self, items: list[Pending], reason: str, payload_bytes: int) -> None:
+        m, spec = self.worker.mapping, self.worker.mapping.spec
+        self.batch_id = uuid.uuid4().hex[:12]
+        m.stats.add(batches=1)
+        m.trace.emit("batch", mapping=spec.name, function=spec.function, shard=self.worker.shard_id, lane=self.index,
+                     batch_id=self.batch_id, reason=reason, size=len(items), payload_bytes=payload_bytes,
+                     first_sequence_number=items[0].seq, last_sequence_number=items[-1].seq)
+        self.runner.run(items, self._invoke)
+
+    def _event(self, items: Sequence[Pending], final: bool = False) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(the handler's own copy, the trace's view) of the invocation payload."""
+        payload = '{"Records":[' + ",".join(p.json for p in items) + "]}"
+        event = json.loads(payload)
+        view: dict[str, Any] = {"Records": [p.record for p in items]}
+        if self.tumbling and self.window is not None:
+            extra = {"window": {"start": iso(self.window[0]), "end": iso(self.window[1])}, "state": self.state,
+                     "shardId": self.worker.shard_id, "eventSourceARN": self.worker.mapping.stream_arn,
+                     "isFinalInvokeForWindow": final, "isWindowTerminatedEarly": False}
+            event.update(json.loads(json.dumps(extra)))
+            view.update(extra)
+        return event, view
+
+    def _invoke(self, items: Sequence[Pending], invocation: int, final: bool = False) -> InvocationResult:
+        m, spec = self.worker.mapping, self.worker.mapping.spec
+        event, view = self._event(items, final)
+        request_id = str(uuid.uuid4())
+        seqs = [p.seq for p in items]
+        self.status = f"invoking a batch of {len(items)} (invocation {invocation})"
+        m.trace.emit("invoke", mapping=spec.name, function=spec.function, shard=self.worker.shard_id,
+                     lane=self.index, batch_id=self.batch_id, request_id=request_id, attempt=invocation,
+                     size=len(items), sequence_numbers=seqs, event_names=[p.record.get("eventName") for p in items],
+                     **({"event": view} if m.options.trace_payloads else {}))
+        m.stats.add(invocations=1)
+        result = m.invoke(event, request_id)
         m.activity()
-        for raw in records:
-            rec = lambda_record(raw, m.stream_arn, m.region)
-            seq = rec["dynamodb"]["SequenceNumber"]
-            m.stats.seen += 1
-            m.trace.emit("record", mapping=m.spec.name, function=m.spec.function, shard=self.shard_id,
-                         sequence_number=seq, event_name=rec.get("eventName"), keys=rec["dynamodb"].get("Keys"),
-                         size_bytes=rec["dynamodb"].get("SizeBytes"))
-            if not m.filter.matches(rec):
-                m.stats.filtered += 1
-                m.trace.emit("filtered", mapping=m.spec.name, function=m.spec.function, shard=self.shard_id,
-                             sequence_number=seq, event_name=rec.get("eventName"))
-                continue
-            self.assembler.add(_Pending(rec, wall), record_size(rec), now)
-        if not len(self.assembler):
-            self._checkpoint(self.reader.last_read_sequence)
-
-    def _checkpoint(self, seq: str | None) -> None:
-        if seq is not None and seq != self.checkpoint:
-            self.checkpoint = seq
-            self.mapping.trace.emit("checkpoint", mapping=self.mapping.spec.name, shard=self.shard_id,
-                                    sequence_number=seq)
-
-    # -- one batch, with AWS's retry rules -----------------------------------------------------
-    def _process(self, batch: Batch[_Pending]) -> None:
-        m, spec = self.mapping, self.mapping.spec
-        batch_id = uuid.uuid4().hex[:12]
-        records = [p.record for p in batch.items]
-        seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
-        m.stats.batches += 1
-        m.trace.emit("batch", mapping=spec.name, function=spec.function, shard=self.shard_id, batch_id=batch_id,
-                     reason=str(batch.reason), size=len(records), payload_bytes=batch.payload_bytes,
-                     first_sequence_number=seqs[0], last_sequence_number=seqs[-1])
-        payload = json.dumps(build_event(records), separators=(",", ":"))
-        attempt = 0
-        try:
-            while True:
-                attempt += 1
-                self.status = f"invoking a batch of {len(records)} (attempt {attempt})"
-                request_id = str(uuid.uuid4())
-                m.trace.emit("invoke", mapping=spec.name, function=spec.function, shard=self.shard_id,
-                             batch_id=batch_id, request_id=request_id, attempt=attempt, size=len(records),
-                             sequence_numbers=seqs, event_names=[r.get("eventName") for r in records],
-                             **({"event": json.loads(payload)} if m.options.trace_payloads else {}))
-                m.stats.invocations += 1
-                result = m.invoke(json.loads(payload), request_id)
-                m.activity()
-                for stream, line in result.logs:
-                    m.trace.emit("log", function=spec.function, request_id=request_id, stream=stream, message=line)
-                if result.ok:
-                    m.trace.emit("result", mapping=spec.name, function=spec.function, request_id=request_id,
-                                 batch_id=batch_id, duration_ms=round(result.duration_ms, 3),
-                                 response=_jsonable(result.response))
-                    m.stats.succeeded += len(records)
-                    self._checkpoint(seqs[-1] if len(self.assembler) else self.reader.last_read_sequence or seqs[-1])
-                    return
-                m.stats.errors += 1
-                self.last_error = f"{result.error_type}: {result.error_message}"
-                m.trace.emit("error", mapping=spec.name, function=spec.function, request_id=request_id,
-                             batch_id=batch_id, attempt=attempt, duration_ms=round(result.duration_ms, 3),
-                             error_type=result.error_type, error_message=result.error_message,
-                             traceback=result.traceback)
-                condition = self._give_up_condition(attempt, batch)
-                if condition:
-                    self._give_up(batch, condition, attempt, request_id, result, batch_id)
-                    return
-                m.stats.retries += 1
-                backoff = min(m.options.retry_backoff_max_s, m.options.retry_backoff_base_s * 2 ** (attempt - 1))
-                m.trace.emit("retry", mapping=spec.name, function=spec.function, batch_id=batch_id,
-                             attempt=attempt + 1, backoff_s=backoff)
-                self.status = f"retrying a batch of {len(records)} after attempt {attempt}: {self.last_error}"
-                if m.stopping.wait(backoff):
-                    return
-        finally:
-            self.busy = False
-            m.notify()
-
-    def _give_up_condition(self, attempt: int, batch: Batch[_Pending]) -> str | None:
-        spec = self.mapping.spec
-        if spec.maximum_retry_attempts >= 0 and attempt > spec.maximum_retry_attempts:
-            return "RetryAttemptsExhausted"
-        if spec.maximum_record_age_in_seconds >= 0:
-            oldest = min(p.arrival for p in batch.items)
-            if time.time() - oldest > spec.maximum_record_age_in_seconds:
-                return "RecordAgeExceeded"
-        return None
-
-    def _give_up(self, batch: Batch[_Pending], condition: str, attempts: int, request_id: str,
-                 result: InvocationResult, batch_id: str) -> None:
-        m, spec = self.mapping, self.mapping.spec
-        records = [p.record for p in batch.items]
-        message = on_failure_record(
-            request_id=request_id, function_arn=m.function_arn, condition=condition, invoke_count=attempts,
-            function_error=result.function_error, records=records, arrivals=[p.arrival for p in batch.items],
-            shard_id=self.shard_id, stream_arn=m.stream_arn, now=time.time())
-        if spec.on_failure and m.deliver is not None:
-            m.deliver(spec.on_failure, message)
-            m.stats.given_up += len(records)
+        for stream, line in result.logs:
+            m.trace.emit("log", function=spec.function, request_id=request_id, stream=stream, message=line)
+        extra = {k: getattr(result, k) for k in ("cold_start", "init_duration_ms") if hasattr(result, k)}
+        if result.ok:
+            m.trace.emit("result", mapping=spec.name, function=spec.function, request_id=request_id,
+                         batch_id=self.batch_id, duration_ms=round(result.duration_ms, 3),
+                         response=_jsonable(result.response), **extra)
+            if self.tumbling and isinstance(result.response, dict) and isinstance(result.response.get("state"), dict):
+                self.state = result.response["state"]
         else:
-            m.stats.dropped += len(records)
-        m.trace.emit("give_up", mapping=spec.name, function=spec.function, shard=self.shard_id, batch_id=batch_id,
-                     condition=condition, attempts=attempts, size=len(records), destination=spec.on_failure,
-                     sequence_numbers=[r["dynamodb"]["SequenceNumber"] for r in records], message=message)
-        self._checkpoint(records[-1]["dynamodb"]["SequenceNumber"])
+            m.stats.add(errors=1)
+            self.last_error = f"{result.error_type}: {result.error_message}"
+            m.trace.emit("error", mapping=spec.name, function=spec.function, request_id=request_id,
+                         batch_id=self.batch_id, attempt=invocation, duration_ms=round(result.duration_ms, 3),
+                         error_type=result.error_type, error_message=result.error_message,
+                         traceback=result.traceback, **extra)
+        return result
+
+    def _final_invoke(self) -> None:
+        """The window is over: one last invocation with its state and no records, then the next window."""
+        m, spec = self.worker.mapping, self.worker.mapping.spec
+        assert self.window is not None
+        self.batch_id = uuid.uuid4().hex[:12]
+        m.trace.emit("window", mapping=spec.name, function=spec.function, shard=self.worker.shard_id,
+                     lane=self.index, start=iso(self.window[0]), end=iso(self.window[1]), state=self.state,
+                     final=True)
+        for invocation in range(1, 4):
+            if self._invoke([], invocation, final=True).ok or m.stopping.is_set():
+                break
+        now = time.monotonic()
+        with self.lock:
+            self.window, self.state = None, {}
+            if self.later:
+                self.window = window_of(self.later[0].arrival, self.tumbling)
+            while self.later and window_of(self.later[0].arrival, self.tumbling) == self.window:
+                p = self.later.popleft()
+                self.assembler.add(p, len(p.json) + 1, now)
+
+
+class _Report:
+    """Turns the retry runner's verdicts into trace events, accounting and destinations."""
+
+    def __init__(self, lane: Lane) -> None:
+        self.lane = lane
+
+    def _ctx(self) -> tuple[MappingRuntime, dict[str, Any]]:
+        m = self.lane.worker.mapping
+        return m, {"mapping": m.spec.name, "function": m.spec.function, "shard": self.lane.worker.shard_id,
+                   "lane": self.lane.index, "batch_id": self.lane.batch_id}
+
+    def succeeded(self, records: Sequence[Pending]) -> None:
+        m, _ = self._ctx()
+        m.stats.add(succeeded=len(records))
+        self.lane.worker.resolve([p.seq for p in records])
+
+    def retrying(self, records: Sequence[Pending], retry: int, backoff_s: float, reason: str) -> None:
+        m, ctx = self._ctx()
+        m.stats.add(retries=1)
+        self.lane.status = f"retrying a batch of {len(records)} (retry {retry}): {reason}"
+        m.trace.emit("retry", **ctx, retry=retry, size=len(records), backoff_s=backoff_s, reason=reason,
+                     first_sequence_number=records[0].seq)
+
+    def split(self, records: Sequence[Pending], halves: tuple[Sequence[Pending], Sequence[Pending]]) -> None:
+        m, ctx = self._ctx()
+        m.stats.add(splits=1)
+        m.trace.emit("split", **ctx, size=len(records), halves=[len(halves[0]), len(halves[1])],
+                     first_sequence_number=records[0].seq, last_sequence_number=records[-1].seq)
+
+    def partial(self, records: Sequence[Pending], failed_ids: Sequence[str]) -> None:
+        m, ctx = self._ctx()
+        m.stats.add(partial_failures=1)
+        m.trace.emit("partial_failure", **ctx, size=len(records), failed=list(failed_ids))
+
+    def gave_up(self, records: Sequence[Pending], condition: str, invocations: int, last: Outcome) -> None:
+        m, ctx = self._ctx()
+        message = on_failure_record(
+            request_id=str(uuid.uuid4()), function_arn=m.function_arn, condition=condition,
+            invoke_count=invocations, function_error="Unhandled" if not last.ok else None,
+            records=[p.record for p in records], arrivals=[p.arrival for p in records],
+            shard_id=self.lane.worker.shard_id, stream_arn=m.stream_arn, now=time.time())
+        seqs = [p.seq for p in records]
+        m.trace.emit("give_up", **ctx, condition=condition, invocations=invocations, size=len(records),
+                     destination=m.spec.on_failure, sequence_numbers=seqs)
+        if m.spec.on_failure and m.deliver is not None:
+            try:
+                m.deliver(m.spec.on_failure, message)
+            except Exception as e:  # the destination failed: AWS would retry; we report and count it dropped
+                m.trace.emit("destination", **ctx, destination=m.spec.on_failure, ok=False, error=str(e),
+                             message=message)
+                m.stats.add(dropped=len(records))
+            else:
+                m.trace.emit("destination", **ctx, destination=m.spec.on_failure, ok=True, message=message)
+                m.stats.add(given_up=len(records))
+        else:
+            m.stats.add(dropped=len(records))
+        self.lane.worker.resolve(seqs)
 
 
 def _jsonable(value: Any) -> Any:
@@ -266,13 +357,156 @@ def _jsonable(value: Any) -> Any:
         return repr(value)
 
 
+class ShardWorker:
+    """Reads one shard, filters, routes records to lanes, and keeps the shard's checkpoint."""
+
+    def __init__(self, mapping: MappingRuntime, shard_id: str, parent: ShardWorker | None,
+                 starting_position: str) -> None:
+        self.mapping = mapping
+        self.shard_id = shard_id
+        self.parent = parent
+        self.reader = ShardReader(mapping.streams, mapping.stream_arn, shard_id, starting_position)
+        self.reader.prime()
+        self.lanes = [Lane(self, i) for i in range(mapping.spec.parallelization_factor)]
+        self.tracker = CheckpointTracker()
+        self._tracker_lock = threading.Lock()
+        self.caught_up_at = -1.0   # monotonic start of the last empty poll
+        self.reading = False       # set_enabled(False) waits for an in-progress read
+        self.finished = False      # shard closed and everything handled
+        self.status = "starting"
+        self.wake = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"esm-{mapping.spec.name}-{shard_id[-8:]}",
+                                       daemon=True)
+
+    def start(self) -> None:
+        for lane in self.lanes:
+            lane.thread.start()
+        self.thread.start()
+
+    @property
+    def buffered(self) -> int:
+        return sum(lane.buffered for lane in self.lanes)
+
+    def resolve(self, seqs: Sequence[str]) -> None:
+        with self._tracker_lock:
+            moved = self.tracker.resolve(*seqs)
+        if moved:
+            self.mapping.trace.emit("checkpoint", mapping=self.mapping.spec.name, shard=self.shard_id,
+                                    sequence_number=moved)
+
+    # -- the reader loop ------------------------------------------------------------------------
+    def _run(self) -> None:
+        m = self.mapping
+        opts = m.options
+        delay = opts.poll_interval_min_s
+        while not m.stopping.is_set():
+            if self.parent is not None and not self.parent.finished:
+                self.status = f"waiting for parent shard {self.parent.shard_id}"
+                self.wake.wait(opts.poll_interval_max_s)
+                continue
+            with m.cond:  # checking `enabled` and starting a read is atomic against set_enabled(False)
+                enabled = m.enabled.is_set()
+                self.reading = enabled and self.buffered < opts.max_buffered_records
+            if not enabled:
+                self.status = "paused"
+                m.enabled.wait(0.1)
+                continue
+            if not self.reading:
+                self.status = f"{self.buffered} records buffered: waiting for the lanes"
+                self.wake.wait(opts.poll_interval_max_s)
+                continue
+            try:
+                wait = self._poll(delay)
+            finally:
+                with m.cond:
+                    self.reading = False
+                    m.cond.notify_all()
+            if wait is None:
+                delay = opts.poll_interval_min_s
+            elif wait < 0:
+                return
+            elif self.wake.wait(wait):
+                self.wake.clear()
+                delay = opts.poll_interval_min_s
+            else:
+                delay = min(delay * 2, opts.poll_interval_max_s)
+
+    def _poll(self, delay: float) -> float | None:
+        """One GetRecords. Returns how long to idle (None: poll again now; negative: shard finished)."""
+        m = self.mapping
+        if self.reader.closed:
+            if self.buffered == 0 and all(lane.idle for lane in self.lanes):
+                self.finished = True
+                self.status = "closed"
+                m.trace.emit("mapping", mapping=m.spec.name, shard=self.shard_id, state="shard_closed")
+                return -1.0
+            return delay
+        started = time.monotonic()
+        try:
+            records = self.reader.read()
+        except Exception as e:  # the backend failed us: report and back off, never die
+            self.status = f"GetRecords failed: {type(e).__name__}: {e}"
+            m.trace.emit("mapping", mapping=m.spec.name, shard=self.shard_id, state="read_error",
+                         error=f"{type(e).__name__}: {e}")
+            return min(1.0, delay * 10)
+        if records:
+            self._accept(records)
+            return None
+        self.caught_up_at = started
+        self.status = "caught up"
+        return delay
+
+    def _accept(self, records: list[StreamRecord]) -> None:
+        m = self.mapping
+        wall = m.options.clock()
+        m.activity()
+        routed: list[list[Pending]] = [[] for _ in self.lanes]
+        filtered: list[str] = []
+        emit = m.trace.emit
+        name, function = m.spec.name, m.spec.function
+        with self._tracker_lock:
+            for raw in records:
+                self.tracker.read(str(raw["dynamodb"]["SequenceNumber"]))
+        for raw in records:
+            rec = lambda_record(raw, m.stream_arn, m.region)
+            ddb = rec["dynamodb"]
+            seq = ddb["SequenceNumber"]
+            emit("record", mapping=name, function=function, shard=self.shard_id, sequence_number=seq,
+                 event_name=rec.get("eventName"), keys=ddb.get("Keys"), size_bytes=ddb.get("SizeBytes"))
+            if not m.filter.matches(rec):
+                filtered.append(seq)
+                emit("filtered", mapping=name, function=function, shard=self.shard_id, sequence_number=seq,
+                     event_name=rec.get("eventName"))
+                continue
+            pending = Pending(rec, wall, json.dumps(rec, separators=(",", ":")))
+            routed[lane_of(rec, m.partition_key, len(self.lanes))].append(pending)
+        m.stats.add(seen=len(records), filtered=len(filtered))
+        if filtered:
+            self.resolve(filtered)
+        for lane, items in zip(self.lanes, routed):
+            if items:
+                lane.offer(items)
+
+    def pending(self) -> list[str]:
+        """What this shard still has to do (empty when quiet)."""
+        out = []
+        for lane in self.lanes:
+            if not lane.idle:
+                extra = f", {lane.buffered} records buffered" if lane.buffered else ""
+                if lane.window is not None:
+                    extra += f", tumbling window open until {iso(lane.window[1])}"
+                out.append(f"mapping {self.mapping.spec.name} shard {self.shard_id} lane {lane.index}: "
+                           f"{lane.status}{extra}")
+        return out
+
+
 class MappingRuntime:
     """One event source mapping: its shard workers, its state and its accounting."""
 
     def __init__(self, spec: EventSourceMapping, *, stream_arn: str, streams: Any, invoke: Invoke,
                  function_arn: str, region: str, trace: Trace, options: EngineOptions,
                  cond: threading.Condition, on_activity: Callable[[], None],
-                 deliver: Deliver | None = None) -> None:
+                 deliver: Deliver | None = None, partition_key: str | None = None) -> None:
         self.spec = spec
         self.stream_arn = stream_arn
         self.streams = streams
@@ -282,7 +516,14 @@ class MappingRuntime:
         self.trace = trace
         self.options = options
         self.deliver = deliver
+        self.partition_key = partition_key
         self.filter = RecordFilter(spec.filter_criteria)
+        self.policy = RetryPolicy(
+            maximum_retry_attempts=spec.maximum_retry_attempts,
+            maximum_record_age_in_seconds=spec.maximum_record_age_in_seconds,
+            bisect_batch_on_function_error=spec.bisect_batch_on_function_error,
+            report_batch_item_failures=spec.report_batch_item_failures,
+            backoff_base_s=options.retry_backoff_base_s, backoff_max_s=options.retry_backoff_max_s)
         self.stats = MappingStats()
         self.workers: dict[str, ShardWorker] = {}
         self.stopping = threading.Event()
@@ -296,10 +537,6 @@ class MappingRuntime:
 
     def activity(self) -> None:
         self._activity()
-
-    def notify(self) -> None:
-        with self.cond:
-            self.cond.notify_all()
 
     def start(self) -> None:
         self.refresh_shards(str(self.spec.starting_position))
@@ -318,7 +555,7 @@ class MappingRuntime:
                 worker = ShardWorker(self, shard.shard_id, parent, starting_position)
                 self.workers[shard.shard_id] = worker
                 if not self.stopping.is_set():
-                    worker.thread.start()
+                    worker.start()
 
     def _discover_loop(self) -> None:
         while not self.stopping.wait(self.options.shard_discovery_interval_s):
@@ -328,13 +565,14 @@ class MappingRuntime:
                 self.trace.emit("mapping", mapping=self.spec.name, state="describe_error", error=str(e))
 
     def set_enabled(self, enabled: bool, timeout: float = 30.0) -> None:
-        """Like UpdateEventSourceMapping(Enabled=...); disabling waits for in-flight batches to end."""
+        """Like UpdateEventSourceMapping(Enabled=...); disabling waits for in-flight reads and batches."""
         with self.cond:
             if enabled:
                 self.enabled.set()
             else:
                 self.enabled.clear()
-                if not self.cond.wait_for(lambda: not any(w.active for w in self.workers.values()), timeout):
+                if not self.cond.wait_for(lambda: not any(
+                        w.reading or any(lane.busy for lane in w.lanes) for w in self.workers.values()), timeout):
                     raise TimeoutError(f"mapping {self.spec.name}: a batch was still running after {timeout}s")
         self.trace.emit("mapping", mapping=self.spec.name, state="enabled" if enabled else "disabled")
         self.wake()
@@ -342,16 +580,19 @@ class MappingRuntime:
     def wake(self) -> None:
         for w in self.workers.values():
             w.wake.set()
+            for lane in w.lanes:
+                lane.wake.set()
 
     def drained_since(self, mark: float) -> tuple[bool, list[str]]:
-        """True when every shard has polled empty, with nothing buffered or in flight, after ``mark``."""
-        pending = []
+        """True when every shard has polled empty after ``mark`` with nothing buffered or in flight."""
+        pending: list[str] = []
         for w in self.workers.values():
             if w.finished:
                 continue
-            if w.busy or len(w.assembler) or w.caught_up_at <= mark:
-                pending.append(f"mapping {self.spec.name} shard {w.shard_id}: {w.status}"
-                               + (f", {len(w.assembler)} records buffered" if len(w.assembler) else ""))
+            lanes = w.pending()
+            pending += lanes
+            if not lanes and w.caught_up_at <= mark:
+                pending.append(f"mapping {self.spec.name} shard {w.shard_id}: {w.status}")
         return (not pending, pending)
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -360,5 +601,6 @@ class MappingRuntime:
         self.wake()
         deadline = time.monotonic() + timeout
         for w in self.workers.values():
-            if w.thread.is_alive():
-                w.thread.join(max(0.0, deadline - time.monotonic()))
+            for t in (w.thread, *(lane.thread for lane in w.lanes)):
+                if t.is_alive():
+                    t.join(max(0.0, deadline - time.monotonic()))

@@ -23,13 +23,18 @@ def to_wire(record: Mapping[str, Any]) -> StreamRecord:
         seconds = ts.timestamp()
         ddb["ApproximateCreationDateTime"] = int(seconds) if seconds.is_integer() else seconds
     for image in ("Keys", "NewImage", "OldImage"):
-        if image in ddb:
-            ddb[image] = {k: _wire_value(v) for k, v in ddb[image].items()}
+        values = ddb.get(image)
+        if values and any(next(iter(v)) in _PARSED for v in values.values()):
+            ddb[image] = {k: _wire_value(v) for k, v in values.items()}
     out["dynamodb"] = ddb
     return out
 
 
-def _wire_value(value: Mapping[str, Any]) -> dict[str, Any]:
+#: attribute types boto3 parses (binaries) or that may contain them (maps, lists)
+_PARSED = frozenset({"B", "BS", "M", "L"})
+
+
+def _wire_value(value: Mapping[str, Any]) -> Mapping[str, Any]:
     (kind, inner), = value.items()
     if kind == "B":
         return {"B": _b64(inner)}
@@ -39,7 +44,7 @@ def _wire_value(value: Mapping[str, Any]) -> dict[str, Any]:
         return {"M": {k: _wire_value(v) for k, v in inner.items()}}
     if kind == "L":
         return {"L": [_wire_value(v) for v in inner]}
-    return {kind: inner}
+    return value
 
 
 def _b64(value: bytes | str) -> str:

@@ -1,9 +1,11 @@
 """Run ``handler(event, context)`` in this process: breakpoints work, state is shared.
 
-Invocations run one at a time (a process-wide lock): each applies its function's environment to
-``os.environ`` for its duration, as Lambda gives every function its own. Timeouts cannot be
-enforced by killing a thread, so an invocation that overruns its Timeout is reported as the
-function error AWS reports ("Task timed out"), unless a debugger is attached.
+Each invocation applies its function's environment to ``os.environ`` for its duration, as Lambda
+gives every function its own. Invocations of the same function may run concurrently (e.g. with
+ParallelizationFactor > 1); an invocation of another function waits until they are done, since
+there is only one ``os.environ``. Timeouts cannot be enforced by killing a thread, so an
+invocation that overruns its Timeout is reported as the function error AWS reports ("Task timed
+out"), unless a debugger is attached.
 """
 from __future__ import annotations
 
@@ -22,7 +24,54 @@ from harness.runtime.invoker.context import LambdaContext
 from harness.topology.specs import Function
 
 Handler = Callable[[Any, Any], Any]
-_INVOKE_LOCK = threading.RLock()
+
+
+class _EnvironmentRoom:
+    """os.environ belongs to one function at a time; any number of that function's invocations may
+    be inside together. The first one in applies the environment, the last one out restores it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._owner: str | None = None
+        self._count = 0
+        self._saved: dict[str, str | None] = {}
+
+    def enter(self, owner: str, env: Mapping[str, str]) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._owner in (None, owner))
+            if self._owner is None:
+                self._owner = owner
+                self._saved = {k: os.environ.get(k) for k in env}
+                os.environ.update(env)
+            self._count += 1
+
+    def leave(self) -> None:
+        with self._cond:
+            self._count -= 1
+            if self._count == 0:
+                for k, old in self._saved.items():
+                    if old is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = old
+                self._owner, self._saved = None, {}
+                self._cond.notify_all()
+
+
+_ROOM = _EnvironmentRoom()
+
+
+class _environment:
+    """``with _environment(owner, env):`` -- the room, as a context manager."""
+
+    def __init__(self, owner: str, env: Mapping[str, str]) -> None:
+        self._owner, self._env = owner, env
+
+    def __enter__(self) -> None:
+        _ROOM.enter(self._owner, self._env)
+
+    def __exit__(self, *exc: object) -> None:
+        _ROOM.leave()
 
 
 class HandlerImportError(ImportError):
@@ -85,12 +134,13 @@ class InProcessInvoker:
         self.function = function
         self.function_arn = function_arn
         self.env = dict(env)
-        with _INVOKE_LOCK, _environment(self.env):  # module-level code often reads os.environ
+        self._owner = f"{function.name}@{id(self)}"
+        with _environment(self._owner, self.env):  # module-level code often reads os.environ
             self.handler = resolve_handler(function)
 
     def invoke(self, event: Any, request_id: str) -> InvocationResult:
         logs: list[tuple[str, str]] = []
-        with _INVOKE_LOCK, _environment(self.env), logcapture.capture(lambda s, line: logs.append((s, line))):
+        with _environment(self._owner, self.env), logcapture.capture(lambda s, line: logs.append((s, line))):
             context = LambdaContext(function_name=self.function.name, memory_limit_in_mb=self.function.memory_size,
                                     invoked_function_arn=self.function_arn, timeout_s=self.function.timeout,
                                     aws_request_id=request_id)
@@ -110,24 +160,3 @@ class InProcessInvoker:
 
     def stop(self) -> None:
         """Nothing to release: the handler lives in this process."""
-
-
-class _environment:
-    """Apply variables to os.environ for the block, then restore exactly what was there."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-        self._saved: dict[str, str | None] = {}
-
-    def __enter__(self) -> None:
-        for k, v in self._env.items():
-            self._saved[k] = os.environ.get(k)
-            os.environ[k] = v
-
-    def __exit__(self, *exc: object) -> None:
-        for k, old in self._saved.items():
-            if old is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = old
-        self._saved.clear()
