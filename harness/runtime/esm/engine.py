@@ -16,7 +16,7 @@ import uuid
 import zlib
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from harness.runtime.esm.batching import BatchAssembler, FlushReason
@@ -78,8 +78,7 @@ class MappingStats:
         return self.in_flight == 0
 
     def as_dict(self) -> dict[str, int]:
-        d = asdict(self)
-        d.pop("_lock")
+        d = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
         d["in_flight"] = self.in_flight
         return d
 
