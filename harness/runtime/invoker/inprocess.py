@@ -61,6 +61,21 @@ class _EnvironmentRoom:
 _ROOM = _EnvironmentRoom()
 
 
+class _Pristine:
+    """``with os_environ_pristine:`` -- no function's environment is applied meanwhile (e.g. to spawn a
+    worker process that must not inherit another function's variables)."""
+
+    def __enter__(self) -> None:
+        _ROOM.enter("(pristine)", {})
+
+    def __exit__(self, *exc: object) -> None:
+        _ROOM.leave()
+
+
+os_environ_pristine = _Pristine()
+_INVOKE_LOCK = os_environ_pristine  # the name the worker invoker uses
+
+
 class _environment:
     """``with _environment(owner, env):`` -- the room, as a context manager."""
 
