@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli.filters import test_filter
 from harness.cli.run import run_group
 from harness.cli.up import up
 
@@ -29,6 +30,7 @@ def cli() -> None:
 
 cli.add_command(run_group)
 cli.add_command(up)
+cli.add_command(test_filter)
 
 
 def main() -> None:

@@ -236,7 +236,7 @@ class FilterCriteria:
                 compile_pattern(p, dialect="lambda")
             except InvalidPatternError as e:
                 raise ValidationException(
-                    f"Invalid filter pattern definition (FilterCriteria.Filters[{i}]): {e}",
+                    f"FilterCriteria.Filters[{i}]: {e}",
                     parameter="FilterCriteria") from None
         object.__setattr__(self, "patterns", patterns)
 

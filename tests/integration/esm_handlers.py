@@ -51,3 +51,72 @@ def copy_to_other_table(event: dict[str, Any], context: Any) -> None:
     for r in event["Records"]:
         if r["eventName"] == "INSERT":
             ddb.put_item(TableName=os.environ["TARGET"], Item=r["dynamodb"]["NewImage"])
+
+
+def _key(record: dict[str, Any]) -> str:
+    return record["dynamodb"]["Keys"]["k"]["S"]
+
+
+def poison(event: dict[str, Any], context: Any) -> None:
+    """Fails any batch that contains the key named by POISON."""
+    keys = [_key(r) for r in event["Records"]]
+    CALLS.append({"keys": keys})
+    if os.environ["POISON"] in keys:
+        raise ValueError(f"poison record {os.environ['POISON']}")
+
+
+def report_failures(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Reports the records whose key is in FAIL_KEYS as failed, the first time each is seen.
+    MALFORMED=1 makes the first response carry an identifier that is not in the batch."""
+    keys = [_key(r) for r in event["Records"]]
+    CALLS.append({"keys": keys})
+    if os.environ.get("MALFORMED") and len(CALLS) == 1:
+        return {"batchItemFailures": [{"itemIdentifier": "not-a-sequence-number"}]}
+    failing = set(os.environ.get("FAIL_KEYS", "").split(",")) - FAILED_ONCE
+    failures = []
+    for r in event["Records"]:
+        if _key(r) in failing:
+            FAILED_ONCE.add(_key(r))
+            failures.append({"itemIdentifier": r["dynamodb"]["SequenceNumber"]})
+    return {"batchItemFailures": failures}
+
+
+FAILED_ONCE: set[str] = set()
+
+
+def powertools_batch(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """A user's handler built on aws-lambda-powertools' BatchProcessor."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    def record_handler(record: Any) -> None:
+        key = record.dynamodb.keys["k"]
+        CALLS.append({"key": key})
+        if key in os.environ["FAIL_KEYS"].split(",") and key not in FAILED_ONCE:
+            FAILED_ONCE.add(key)
+            raise RuntimeError(f"cannot process {key}")
+
+    return process_partial_response(event=event, record_handler=record_handler,
+                                    processor=BatchProcessor(event_type=EventType.DynamoDBStreams), context=context)
+
+
+def slow_keys(event: dict[str, Any], context: Any) -> None:
+    """Notes each invocation's interval and keys, taking long enough for invocations to overlap."""
+    start = time.monotonic()
+    time.sleep(float(os.environ.get("SLEEP", "0.03")))
+    CALLS.append({"start": start, "end": time.monotonic(),
+                  "records": [(_key(r), r["dynamodb"]["NewImage"]["v"]["N"]) for r in event["Records"]]})
+
+
+def tumbling_count(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """Counts records per tumbling window in the state AWS carries between invocations."""
+    CALLS.append({k: event[k] for k in ("window", "state", "isFinalInvokeForWindow", "shardId",
+                                         "eventSourceARN", "isWindowTerminatedEarly")}
+                 | {"records": len(event["Records"])})
+    state = dict(event["state"])
+    state["count"] = state.get("count", 0) + len(event["Records"])
+    return {"state": state}
+
+
+def sleeps_past_timeout(event: dict[str, Any], context: Any) -> None:
+    CALLS.append({"remaining_ms_at_start": context.get_remaining_time_in_millis()})
+    time.sleep(1.2)

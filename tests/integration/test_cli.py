@@ -77,3 +77,16 @@ def test_up_prints_the_exports_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> No
     proc.send_signal(signal.SIGINT)
     assert proc.wait(30) == 0
     assert "stopping" in proc.stderr.read()
+
+
+def test_test_filter_answers_true_or_false_and_rejects_invalid_patterns(tmp_path: Path) -> None:
+    record = tmp_path / "r.json"
+    record.write_text(json.dumps({"eventName": "MODIFY", "dynamodb": {"NewImage": {"s": {"S": "open"}}}}))
+    yes = _run("test-filter", "--pattern", '{"dynamodb": {"NewImage": {"s": {"S": ["open"]}}}}',
+               "--record", f"@{record}")
+    no = _run("test-filter", "--pattern", '{"Filters": [{"Pattern": "{\\"eventName\\": [\\"INSERT\\"]}"}]}',
+              "--record", f"@{record}")
+    assert (yes.returncode, yes.stdout.strip()) == (0, "true")
+    assert (no.returncode, no.stdout.strip()) == (0, "false")
+    bad = _run("test-filter", "--pattern", '{"eventName": [{"nope": 1}]}', "--record", "{}")
+    assert bad.returncode == 2 and "nope" in bad.stderr
