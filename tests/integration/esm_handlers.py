@@ -120,3 +120,10 @@ def tumbling_count(event: dict[str, Any], context: Any) -> dict[str, Any]:
 def sleeps_past_timeout(event: dict[str, Any], context: Any) -> None:
     CALLS.append({"remaining_ms_at_start": context.get_remaining_time_in_millis()})
     time.sleep(1.2)
+
+
+def scans_the_table(event: dict[str, Any], context: Any) -> None:
+    """Reads the whole table for every batch: the cost the API-call log makes visible."""
+    import boto3
+
+    boto3.client("dynamodb").scan(TableName=os.environ["TABLE"])

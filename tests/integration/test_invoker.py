@@ -61,3 +61,28 @@ def test_handler_module_is_imported_fresh_per_run(harness_for):  # type: ignore[
     b.drain(10)
     assert len(module_state(a, "fn")["CALLS"]) == 1
     assert module_state(b, "fn")["CALLS"] == []
+
+
+def test_the_api_calls_a_handler_makes_are_in_the_trace(harness_for):  # type: ignore[no-untyped-def]
+    h = harness_for(_topology("copy_to_other_table"))
+    ddb = h.client("dynamodb")
+    ddb.put_item(TableName=h.table_name("items"), Item={"k": {"S": "a"}})
+    h.drain(10)
+    (call,) = h.trace.of("api_call")
+    (invoke,) = h.trace.of("invoke")
+    assert call["request_id"] == invoke["request_id"] and call["function"] == "fn"
+    assert (call["service"], call["operation"], call["resource"]) == ("dynamodb", "PutItem", h.table_name("copies"))
+    assert call["items_written"] == 1 and call["duration_ms"] > 0
+    assert not [e for e in h.trace.of("api_call") if e["operation"] == "PutItem" and e["resource"] ==
+                h.table_name("items")], "the test's own write is not a handler call"
+
+
+def test_a_scan_is_counted_as_items_scanned(harness_for):  # type: ignore[no-untyped-def]
+    h = harness_for(_topology("scans_the_table"))
+    ddb = h.client("dynamodb")
+    with h.paused("m"):
+        for k in "abc":
+            ddb.put_item(TableName=h.table_name("items"), Item={"k": {"S": k}})
+    h.drain(10)
+    (call,) = h.trace.of("api_call")
+    assert call["operation"] == "Scan" and call["items_scanned"] == 3 and call["items_read"] == 3

@@ -252,6 +252,8 @@ class Lane:
         m.activity()
         for stream, line in result.logs:
             m.trace.emit("log", function=spec.function, request_id=request_id, stream=stream, message=line)
+        for call in getattr(result, "calls", ()):
+            m.trace.emit("api_call", function=spec.function, request_id=request_id, **call)
         extra = {k: getattr(result, k) for k in ("cold_start", "init_duration_ms") if hasattr(result, k)}
         if result.ok:
             m.trace.emit("result", mapping=spec.name, function=spec.function, request_id=request_id,

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.runtime.invoker import calls as api_calls
 from harness.runtime.invoker import logcapture
 from harness.runtime.invoker.context import LambdaContext
 from harness.topology.specs import Function
@@ -103,6 +104,8 @@ class InvocationResult:
     traceback: str | None = None
     duration_ms: float = 0.0
     logs: list[tuple[str, str]] = field(default_factory=list)
+    #: the AWS API calls the handler made (service, operation, resource, items read/scanned/written)
+    calls: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def function_error(self) -> str | None:
@@ -150,12 +153,15 @@ class InProcessInvoker:
         self.function_arn = function_arn
         self.env = dict(env)
         self._owner = f"{function.name}@{id(self)}"
+        api_calls.install()
         with _environment(self._owner, self.env):  # module-level code often reads os.environ
             self.handler = resolve_handler(function)
 
     def invoke(self, event: Any, request_id: str) -> InvocationResult:
         logs: list[tuple[str, str]] = []
-        with _environment(self._owner, self.env), logcapture.capture(lambda s, line: logs.append((s, line))):
+        made: list[dict[str, Any]] = []
+        with _environment(self._owner, self.env), logcapture.capture(lambda s, line: logs.append((s, line))), \
+                api_calls.recording(made):
             context = LambdaContext(function_name=self.function.name, memory_limit_in_mb=self.function.memory_size,
                                     invoked_function_arn=self.function_arn, timeout_s=self.function.timeout,
                                     aws_request_id=request_id)
@@ -164,14 +170,15 @@ class InProcessInvoker:
                 response = self.handler(event, context)
             except Exception as e:  # the user's code failed: a function error, not ours
                 return InvocationResult(request_id, ok=False, error_type=type(e).__name__, error_message=str(e),
-                                        traceback=traceback.format_exc(), logs=logs,
+                                        traceback=traceback.format_exc(), logs=logs, calls=made,
                                         duration_ms=(time.perf_counter() - t0) * 1000)
             duration = time.perf_counter() - t0
         if duration > self.function.timeout and sys.gettrace() is None:
             return InvocationResult(request_id, ok=False, error_type="Sandbox.Timedout",
                                     error_message=f"Task timed out after {self.function.timeout:.2f} seconds",
-                                    logs=logs, duration_ms=duration * 1000)
-        return InvocationResult(request_id, ok=True, response=response, logs=logs, duration_ms=duration * 1000)
+                                    logs=logs, calls=made, duration_ms=duration * 1000)
+        return InvocationResult(request_id, ok=True, response=response, logs=logs, calls=made,
+                                duration_ms=duration * 1000)
 
     def stop(self) -> None:
         """Nothing to release: the handler lives in this process."""

@@ -1,0 +1,94 @@
+"""A log of the AWS API calls a handler makes, per invocation.
+
+Every botocore client funnels its calls through ``BaseClient._make_api_call`` (the hook AWS's own
+X-Ray SDK patches), so wrapping it once sees calls from any client or session a handler creates.
+Only calls made while a thread runs an invocation are recorded; the harness's own calls are not.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from botocore.client import BaseClient
+
+Call = dict[str, Any]
+_local = threading.local()
+_installed = False
+_lock = threading.Lock()
+
+
+def _items(service: str, operation: str, params: dict[str, Any], response: dict[str, Any]) -> tuple[int, int, int]:
+    """(items read, items scanned, items written) for the DynamoDB operations that move items."""
+    if service != "dynamodb":
+        return 0, 0, 0
+    if operation in ("Scan", "Query"):
+        return response.get("Count", 0), response.get("ScannedCount", 0), 0
+    if operation == "GetItem":
+        return (1 if response.get("Item") else 0), 0, 0
+    if operation == "BatchGetItem":
+        n = sum(len(v) for v in response.get("Responses", {}).values())
+        return n, 0, 0
+    if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+        return 0, 0, 1
+    if operation == "BatchWriteItem":
+        return 0, 0, sum(len(v) for v in params.get("RequestItems", {}).values())
+    if operation == "TransactWriteItems":
+        return 0, 0, len(params.get("TransactItems", []))
+    return 0, 0, 0
+
+
+def _resource(params: dict[str, Any]) -> str | None:
+    for key in ("TableName", "QueueUrl", "TopicArn", "EventBusName", "StreamArn"):
+        if key in params:
+            return str(params[key])
+    if "Entries" in params:  # PutEvents: the buses it targets
+        buses = sorted({str(e.get("EventBusName", "default")) for e in params["Entries"] if isinstance(e, dict)})
+        return ",".join(buses)
+    return None
+
+
+def install() -> None:
+    global _installed
+    with _lock:
+        if _installed:
+            return
+        original = BaseClient._make_api_call
+
+        def _make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+            sink: list[Call] | None = getattr(_local, "sink", None)
+            if sink is None:
+                return original(self, operation_name, api_params)
+            service = self.meta.service_model.service_name
+            t0 = time.perf_counter()
+            call: Call = {"service": service, "operation": operation_name, "resource": _resource(api_params)}
+            try:
+                response = original(self, operation_name, api_params)
+            except Exception as e:
+                call["error"] = getattr(e, "response", {}).get("Error", {}).get("Code") or type(e).__name__
+                raise
+            else:
+                read, scanned, written = _items(service, operation_name, api_params, response)
+                call.update(items_read=read, items_scanned=scanned, items_written=written)
+                if operation_name == "PutEvents":
+                    call["failed_entry_count"] = response.get("FailedEntryCount", 0)
+                return response
+            finally:
+                call["duration_ms"] = round((time.perf_counter() - t0) * 1000, 3)
+                sink.append(call)
+
+        BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
+        _installed = True
+
+
+@contextmanager
+def recording(sink: list[Call]) -> Iterator[None]:
+    """Record this thread's API calls into ``sink`` while the block runs."""
+    previous = getattr(_local, "sink", None)
+    _local.sink = sink
+    try:
+        yield
+    finally:
+        _local.sink = previous
