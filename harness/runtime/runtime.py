@@ -12,7 +12,7 @@ from typing import Any
 from harness.backends.base import Backend
 from harness.deploy import Deployment
 from harness.runtime.esm.engine import EngineOptions, MappingRuntime, MappingStats
-from harness.runtime.invoker import INVOKERS, InProcessInvoker, lambda_environment, logcapture
+from harness.runtime.invoker import INVOKERS, Invoker, lambda_environment, logcapture
 from harness.trace import Trace
 
 
@@ -35,7 +35,7 @@ class Runtime:
         self.options = options or EngineOptions()
         self.cond = threading.Condition()
         self.last_activity = time.monotonic()
-        self.invokers: dict[str, InProcessInvoker] = {}
+        self.invokers: dict[str, Invoker] = {}
         self.mappings: dict[str, MappingRuntime] = {}
         self._drain_checks: list[Callable[[], list[str]]] = []
         self._stoppers: list[Callable[[], None]] = []

@@ -255,6 +255,9 @@ class Lane:
         for call in getattr(result, "calls", ()):
             m.trace.emit("api_call", function=spec.function, request_id=request_id, **call)
         extra = {k: getattr(result, k) for k in ("cold_start", "init_duration_ms") if hasattr(result, k)}
+        if extra.get("cold_start"):
+            m.trace.emit("worker", function=spec.function, request_id=request_id, state="cold_start",
+                         init_duration_ms=extra.get("init_duration_ms"), pid=getattr(result, "worker_pid", None))
         if result.ok:
             m.trace.emit("result", mapping=spec.name, function=spec.function, request_id=request_id,
                          batch_id=self.batch_id, duration_ms=round(result.duration_ms, 3),

@@ -1,6 +1,8 @@
 """The invoker: runs users' handlers unmodified with a Lambda-like context and environment."""
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 from harness.runtime.invoker.context import LambdaContext
 from harness.runtime.invoker.inprocess import (
     HandlerImportError,
@@ -9,9 +11,18 @@ from harness.runtime.invoker.inprocess import (
     lambda_environment,
     resolve_handler,
 )
+from harness.runtime.invoker.worker import WorkerInvoker
+
+
+class Invoker(Protocol):
+    """What the runtime needs of an invoker (in-process or worker processes)."""
+
+    def invoke(self, event: Any, request_id: str) -> InvocationResult: ...
+    def stop(self) -> None: ...
+
 
 #: Function.invoker -> the class that runs it; every invoker has ``invoke(event, request_id)`` and ``stop()``.
-INVOKERS: dict[str, type] = {"in-process": InProcessInvoker}
+INVOKERS: dict[str, type] = {"in-process": InProcessInvoker, "worker": WorkerInvoker}
 
-__all__ = ["INVOKERS", "HandlerImportError", "InProcessInvoker", "InvocationResult", "LambdaContext",
-           "lambda_environment", "resolve_handler"]
+__all__ = ["INVOKERS", "HandlerImportError", "InProcessInvoker", "InvocationResult", "Invoker", "LambdaContext",
+           "WorkerInvoker", "lambda_environment", "resolve_handler"]

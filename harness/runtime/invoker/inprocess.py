@@ -74,7 +74,6 @@ class _Pristine:
 
 
 os_environ_pristine = _Pristine()
-_INVOKE_LOCK = os_environ_pristine  # the name the worker invoker uses
 
 
 class _environment:
