@@ -3,17 +3,25 @@ from __future__ import annotations
 
 from harness.harness import Harness
 from harness.runtime import DrainReport, DrainTimeout, EngineOptions, MappingStats
+from harness.runtime.eventbridge import DeliveryOptions
 from harness.topology import (
+    EventBus,
     EventSourceMapping,
     FilterCriteria,
     Function,
     GlobalSecondaryIndex,
+    InputTransformer,
     KeyAttribute,
     Queue,
     RedrivePolicy,
+    RetryPolicy,
+    Rule,
     StartingPosition,
     StreamViewType,
+    Subscription,
     Table,
+    Target,
+    Topic,
     Topology,
     ValidationException,
 )
@@ -21,6 +29,7 @@ from harness.trace import Trace
 
 __version__ = "0.1.0"
 __all__ = [
+    "DeliveryOptions", "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription", "Target", "Topic",
     "DrainReport", "DrainTimeout", "EngineOptions", "EventSourceMapping", "FilterCriteria", "Function",
     "GlobalSecondaryIndex", "Harness", "KeyAttribute", "MappingStats", "Queue", "RedrivePolicy",
     "StartingPosition", "StreamViewType", "Table", "Topology", "Trace", "ValidationException",

@@ -12,6 +12,7 @@ from typing import Any
 from harness.backends import Backend, create_backend
 from harness.deploy import Deployment, deploy, teardown
 from harness.runtime import DrainReport, EngineOptions, MappingStats, Runtime
+from harness.runtime.eventbridge import DeliveryOptions, Dispatcher, attach_dispatcher
 from harness.topology import Topology
 from harness.trace import Trace
 
@@ -27,7 +28,8 @@ class Harness:
 
     def __init__(self, topology: Topology | str | Path, backend: str | Backend = "embedded", *,
                  prefix: str = "sh-", region: str = "us-east-1", options: EngineOptions | None = None,
-                 handlers_path: Sequence[str | Path] = (), keep: bool = False, **backend_options: Any) -> None:
+                 handlers_path: Sequence[str | Path] = (), keep: bool = False,
+                 eventbridge: DeliveryOptions | None = None, **backend_options: Any) -> None:
         self.topology = topology if isinstance(topology, Topology) else Topology.from_file(topology)
         #: a Backend instance passed in belongs to the caller (shared across runs): not started or stopped here
         self._owns_backend = not isinstance(backend, Backend)
@@ -35,6 +37,8 @@ class Harness:
             backend, region=region, **backend_options)
         self.prefix = prefix
         self.options = options
+        #: timings of EventBridge target delivery (retry backoff, workers); AWS's parameters are in the topology
+        self.eventbridge_options = eventbridge
         self.keep = keep
         self.trace = Trace()
         self.timings: dict[str, float] = {}
@@ -42,6 +46,7 @@ class Harness:
         self._saved_env: dict[str, str | None] = {}
         self._deployment: Deployment | None = None
         self._runtime: Runtime | None = None
+        self._dispatcher: Dispatcher | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> Harness:
@@ -71,12 +76,14 @@ class Harness:
         self.timings["deploy_s"] = time.perf_counter() - t1
         self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options)
         self._runtime.start()
+        self._dispatcher = attach_dispatcher(self._runtime, self.eventbridge_options)
         self.timings["startup_s"] = time.perf_counter() - t0
 
     def stop(self) -> None:
         if self._runtime is not None:
             self._runtime.stop()
             self._runtime = None
+            self._dispatcher = None
         try:
             if self._deployment is not None and not self.keep and (
                     self.backend.name != "embedded" or not self._owns_backend):
@@ -132,6 +139,23 @@ class Harness:
 
     def queue_url(self, logical: str) -> str:
         return self.deployment.queues[logical].url
+
+    def bus_name(self, logical: str = "default") -> str:
+        """The deployed name of an event bus of the topology (``default`` is the default bus)."""
+        return logical if logical == "default" else self.deployment.buses[logical].name
+
+    def rule_name(self, logical: str) -> str:
+        return self.deployment.rules[logical].name
+
+    def topic_arn(self, logical: str) -> str:
+        return self.deployment.topics[logical].arn
+
+    @property
+    def dispatcher(self) -> Dispatcher:
+        """EventBridge target delivery (``.stats``: events, deliveries, succeeded, dead_lettered, ...)."""
+        if self._dispatcher is None:
+            raise RuntimeError("the harness is not running: use 'with Harness(...) as h:'")
+        return self._dispatcher
 
     def drain(self, timeout: float = 30.0) -> DrainReport:
         return self.runtime.drain(timeout)

@@ -25,6 +25,9 @@ class Backend(ABC):
     name: str = "abstract"
     #: "aws" when stream records follow AWS's rules (no record for a no-op write), else a short reason.
     stream_fidelity: str = "aws"
+    #: The EventBridge endpoint the harness serves itself (the embedded backend's EventBridgeServer), which
+    #: feeds matched events to the runtime's dispatcher; None where the backend's own EventBridge is used.
+    eventbridge: Any = None
 
     def __init__(self, region: str = "us-east-1", account_id: str = "123456789012") -> None:
         self.region = region
@@ -56,8 +59,10 @@ class Backend(ABC):
     def _new_client(self, service: str, **config: Any) -> Any:
         if service not in self.endpoints:
             raise KeyError(f"backend {self.name!r} serves no {service!r} (it serves: {', '.join(self.endpoints)})")
-        cfg = Config(retries={"mode": "standard", "max_attempts": 3}, max_pool_connections=32,
-                     connect_timeout=5, read_timeout=30, **config)
+        settings: dict[str, Any] = {"retries": {"mode": "standard", "max_attempts": 3}, "max_pool_connections": 32,
+                                    "connect_timeout": 5, "read_timeout": 30}
+        settings.update(config)  # the caller's choices win over the defaults
+        cfg = Config(**settings)
         return self._session.client(service, endpoint_url=self.endpoints[service], config=cfg)
 
     def environment(self) -> dict[str, str]:

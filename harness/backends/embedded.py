@@ -68,8 +68,13 @@ class EmbeddedBackend(Backend):
             raise
         ddb_url = ddb.url if ddb else moto.url
         self.endpoints = {"dynamodb": ddb_url, "dynamodbstreams": ddb_url}
-        for service in ("sqs", "sns", "events", "iam", "sts"):
+        for service in ("sqs", "sns", "iam", "sts"):
             self.endpoints[service] = moto.url
+        # EventBridge is served by the harness itself (moto's is too slow and too loose, see issue 4)
+        from harness.runtime.eventbridge.server import EventBridgeServer
+
+        self.eventbridge = EventBridgeServer(self.region, self.account_id, backend=self).start()
+        self.endpoints["events"] = self.eventbridge.url
         self.startup_s = time.perf_counter() - t0
 
     def _dynamodb_local_argv(self):  # type: ignore[no-untyped-def]
@@ -95,5 +100,8 @@ class EmbeddedBackend(Backend):
         print(f"streamharness: warning: {message}", file=sys.stderr, flush=True)
 
     def stop(self) -> None:
+        if self.eventbridge is not None:
+            self.eventbridge.stop()
+            self.eventbridge = None
         while self.processes:
             self.processes.pop().stop()

@@ -1,6 +1,7 @@
 """``harness``: run scenarios, bring a topology up for poking, check filter patterns."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -31,6 +32,31 @@ def cli() -> None:
 cli.add_command(run_group)
 cli.add_command(up)
 cli.add_command(test_filter)
+
+
+@cli.command("test-event-pattern")
+@click.option("--pattern", required=True, help="An EventBridge event pattern; JSON text or @file.")
+@click.option("--event", required=True, help="An event (the envelope targets receive); JSON text or @file.")
+def test_event_pattern(pattern: str, event: str) -> None:
+    """Print whether EVENT matches the pattern, like `aws events test-event-pattern` (no backend needed).
+
+    \b
+    Exit 0 with "true" or "false"; exit 2 for an invalid pattern or event.
+    Example:
+      harness test-event-pattern --pattern '{"source": ["shop"]}' --event @event.json
+    """
+    from harness.cli.filters import json_arg
+    from harness.patterns import InvalidPatternError, compile_pattern
+
+    spec = json_arg(pattern, "--pattern")
+    data = json_arg(event, "--event")
+    if not isinstance(data, dict):
+        raise click.BadParameter("an event is a JSON object", param_hint="--event")
+    try:
+        compiled = compile_pattern(spec if isinstance(spec, dict) else json.dumps(spec), dialect="eventbridge")
+    except InvalidPatternError as e:
+        raise click.UsageError(f"InvalidEventPatternException: {e}") from None
+    click.echo("true" if compiled.matches(data) else "false")
 
 
 def main() -> None:

@@ -13,6 +13,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from harness.backends.base import Backend
+from harness.deploy.messaging import (
+    DeployedBus,
+    DeployedRule,
+    DeployedTopic,
+    deploy_messaging,
+    teardown_messaging,
+)
 from harness.topology.errors import ValidationException
 from harness.topology.specs import Queue, Table
 from harness.topology.topology import PLACEHOLDER, Topology
@@ -42,11 +49,19 @@ class Deployment:
     prefix: str
     tables: dict[str, DeployedTable] = field(default_factory=dict)
     queues: dict[str, DeployedQueue] = field(default_factory=dict)
+    buses: dict[str, DeployedBus] = field(default_factory=dict)
+    rules: dict[str, DeployedRule] = field(default_factory=dict)
+    topics: dict[str, DeployedTopic] = field(default_factory=dict)
 
     def resolve(self, value: str) -> str:
-        """Replace ``${table:x}``, ``${stream-arn:x}``, ``${queue:x}``, ``${queue-arn:x}`` placeholders."""
+        """Replace ``${table:x}``, ``${stream-arn:x}``, ``${queue:x}``, ``${queue-arn:x}``, ``${bus:x}``,
+        ``${topic-arn:x}`` placeholders."""
         def sub(match: Any) -> str:
             kind, name = match.group(1), match.group(2)
+            if kind == "bus":
+                return name if name == "default" else self.buses[name].name
+            if kind == "topic-arn":
+                return self.topics[name].arn
             if kind == "table":
                 return self.tables[name].name
             if kind == "stream-arn":
@@ -60,6 +75,8 @@ class Deployment:
         kind, _, name = ref.partition(":")
         if kind == "queue":
             return self.queues[name].arn
+        if kind == "topic":
+            return self.topics[name].arn
         raise KeyError(ref)
 
 
@@ -74,6 +91,7 @@ def deploy(topology: Topology, backend: Backend, prefix: str = "sh-") -> Deploym
         # dead-letter queues first: a redrive policy needs its DLQ's ARN
         for queue in sorted(topology.queues, key=lambda q: q.redrive_policy is not None):
             dep.queues[queue.name] = _ensure_queue(sqs, queue, prefix, dep, topology.name)
+    deploy_messaging(topology, backend, dep)  # topics, buses, rules, targets: they refer to queues
     return dep
 
 
@@ -147,7 +165,7 @@ def _ensure_queue(sqs: Any, queue: Queue, prefix: str, dep: Deployment, topology
 
 def teardown(topology: Topology, backend: Backend, prefix: str = "sh-") -> list[str]:
     """Delete the topology's resources (by their prefixed names); returns what was deleted."""
-    deleted: list[str] = []
+    deleted: list[str] = teardown_messaging(topology, backend, prefix)  # rules first: they refer to queues
     if topology.tables:
         ddb = backend.client("dynamodb")
         existing = set(_all_tables(ddb))

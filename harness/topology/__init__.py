@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from harness.topology.errors import ValidationException
+from harness.topology.events import EventBus, InputTransformer, RetryPolicy, Rule, Subscription, Target, Topic
 from harness.topology.specs import (
     EventSourceMapping,
     FilterCriteria,
@@ -17,6 +18,7 @@ from harness.topology.specs import (
 from harness.topology.topology import Topology
 
 __all__ = [
+    "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription", "Target", "Topic",
     "EventSourceMapping", "FilterCriteria", "Function", "GlobalSecondaryIndex", "KeyAttribute", "Queue",
     "RedrivePolicy", "StartingPosition", "StreamViewType", "Table", "Topology", "ValidationException",
 ]

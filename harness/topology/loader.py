@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from harness.topology.errors import ValidationException
+from harness.topology.events import EventBus, InputTransformer, RetryPolicy, Rule, Subscription, Target, Topic
 from harness.topology.specs import (
     EventSourceMapping,
     FilterCriteria,
@@ -32,6 +33,9 @@ _ALIASES = {
     "gsis": "global_secondary_indexes",
     "environment": "env",
     "memory": "memory_size",
+    "dead_letter_config": "dead_letter_queue",
+    "event_bus_name": "bus",
+    "event_bus": "bus",
 }
 
 
@@ -74,6 +78,20 @@ def _env(value: Any) -> Any:
     return value
 
 
+def _dead_letter(value: Any) -> str | None:
+    """``queue:NAME``, or AWS's ``{"Arn": "queue:NAME"}``."""
+    if isinstance(value, Mapping):
+        return value.get("Arn") or value.get("arn")  # type: ignore[no-any-return]
+    return value  # type: ignore[no-any-return]
+
+
+def _targets(where: str, raw: Any) -> tuple[Target, ...]:
+    return tuple(_build(Target, f"{where}.targets[{i}]", t, input_transformer=InputTransformer.parse,
+                        retry_policy=RetryPolicy.parse, dead_letter_queue=_dead_letter,
+                        input=lambda v: v if isinstance(v, str) else json.dumps(v))
+                 for i, t in enumerate(raw or ()))
+
+
 def load_dict(data: Mapping[str, Any]) -> Topology:
     if not isinstance(data, Mapping) or "name" not in data:
         raise ValidationException("a topology is a mapping with at least a 'name'")
@@ -90,12 +108,22 @@ def load_dict(data: Mapping[str, Any]) -> Topology:
     queues = tuple(
         _build(Queue, f"queues[{i}]", q, redrive_policy=lambda r: _build(RedrivePolicy, "redrive_policy", r))
         for i, q in enumerate(data.get("queues") or ()))
-    unknown = set(data) - {"name", "description", "tables", "functions", "event_source_mappings", "queues", "extra"}
+    event_buses = tuple(_build(EventBus, f"event_buses[{i}]", b) if isinstance(b, Mapping) else EventBus(b)
+                        for i, b in enumerate(data.get("event_buses") or ()))
+    rules = tuple(
+        _build(Rule, f"rules[{i}]", r, targets=lambda ts, i=i: _targets(f"rules[{i}]", ts),
+               event_pattern=lambda p: p if isinstance(p, str) else json.dumps(p))
+        for i, r in enumerate(data.get("rules") or ()))
+    topics = tuple(
+        _build(Topic, f"topics[{i}]", t, subscriptions=lambda ss: tuple(Subscription.parse(s) for s in ss or ()))
+        for i, t in enumerate(data.get("topics") or ()))
+    unknown = set(data) - {"name", "description", "tables", "functions", "event_source_mappings", "queues", "extra",
+                           "event_buses", "rules", "topics"}
     if unknown:
         raise ValidationException(f"topology: unknown top-level keys {sorted(unknown)}")
     return Topology(name=data["name"], description=data.get("description", ""), tables=tables,
                     functions=functions, event_source_mappings=mappings, queues=queues,
-                    extra=data.get("extra") or {})
+                    extra=data.get("extra") or {}, event_buses=event_buses, rules=rules, topics=topics)
 
 
 def load_file(path: str | Path) -> Topology:

@@ -8,10 +8,12 @@ from pathlib import Path
 from typing import Any
 
 from harness.topology.errors import ValidationException
+from harness.topology.events import DEFAULT_BUS, MAX_RULES_PER_BUS, EventBus, Rule, Topic
 from harness.topology.specs import EventSourceMapping, Function, Queue, Table
 
-# ${table:NAME}, ${stream-arn:NAME}, ${queue:NAME} (URL), ${queue-arn:NAME} in Function.env values.
-PLACEHOLDER = re.compile(r"\$\{(table|stream-arn|queue|queue-arn):([A-Za-z0-9_.-]+)\}")
+# ${table:NAME}, ${stream-arn:NAME}, ${queue:NAME} (URL), ${queue-arn:NAME}, ${bus:NAME} (the deployed bus
+# name; "default" stays default), ${topic-arn:NAME} in Function.env values.
+PLACEHOLDER = re.compile(r"\$\{(table|stream-arn|queue|queue-arn|bus|topic-arn):([A-Za-z0-9_.-]+)\}")
 
 
 @dataclass(frozen=True)
@@ -25,9 +27,12 @@ class Topology:
     queues: tuple[Queue, ...] = ()
     description: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
+    event_buses: tuple[EventBus, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    topics: tuple[Topic, ...] = ()
 
     def __post_init__(self) -> None:
-        for attr in ("tables", "functions", "event_source_mappings", "queues"):
+        for attr in ("tables", "functions", "event_source_mappings", "queues", "event_buses", "rules", "topics"):
             object.__setattr__(self, attr, tuple(getattr(self, attr)))
         self._check_unique("table", [t.name for t in self.tables])
         self._check_unique("function", [f.name for f in self.functions])
@@ -53,7 +58,7 @@ class Topology:
             if m.on_failure is not None and self._destination_kind(m.on_failure) is None:
                 raise ValidationException(
                     f"EventSourceMapping {m.name}: OnFailure destination {m.on_failure!r} must name a queue "
-                    f"of the topology as 'queue:NAME'", parameter="DestinationConfig")
+                    f"or topic of the topology as 'queue:NAME' or 'topic:NAME'", parameter="DestinationConfig")
         for q in self.queues:
             if q.redrive_policy and q.redrive_policy.dead_letter_queue not in queues:
                 raise ValidationException(
@@ -63,10 +68,14 @@ class Topology:
                 raise ValidationException(
                     f"Queue {q.name}: the dead-letter queue of a {'FIFO' if q.fifo else 'standard'} queue must "
                     f"also be a {'FIFO' if q.fifo else 'standard'} queue", parameter="RedrivePolicy")
+        self._check_messaging(functions, queues)
+        known_refs: dict[str, Any] = {"table": tables, "stream-arn": tables, "queue": queues, "queue-arn": queues,
+                                      "bus": {DEFAULT_BUS} | {b.name for b in self.event_buses},
+                                      "topic-arn": {t.name for t in self.topics}}
         for f in self.functions:
             for key, value in f.env.items():
                 for kind, ref in PLACEHOLDER.findall(value):
-                    known = tables if kind in ("table", "stream-arn") else queues
+                    known = known_refs[kind]
                     if ref not in known:
                         raise ValidationException(
                             f"Function {f.name}: env {key} refers to {kind} {ref!r}, which is not in the topology",
@@ -80,7 +89,52 @@ class Topology:
         kind, _, name = ref.partition(":")
         if kind == "queue" and name in {q.name for q in self.queues}:
             return "queue"
+        if kind == "topic" and name in {t.name for t in self.topics}:
+            return "topic"
         return None
+
+    def _check_messaging(self, functions: set[str], queues: set[str]) -> None:
+        """Buses, rules, targets, DLQs and topic subscriptions refer to resources of this topology."""
+        self._check_unique("event bus", [b.name for b in self.event_buses])
+        self._check_unique("topic", [t.name for t in self.topics])
+        self._check_unique("rule", [r.name for r in self.rules])  # logical names, unique across buses too
+        buses = {DEFAULT_BUS} | {b.name for b in self.event_buses}
+        topics = {t.name for t in self.topics}
+        fifo = {q.name for q in self.queues if q.fifo}
+        known = {"function": functions, "queue": queues, "topic": topics}
+        per_bus: dict[str, list[str]] = {}
+        for rule in self.rules:
+            if rule.bus not in buses:
+                raise ValidationException(
+                    f"Rule {rule.name}: event bus {rule.bus!r} is not in the topology (buses: {sorted(buses)})",
+                    parameter="EventBusName")
+            names = per_bus.setdefault(rule.bus, [])
+            names.append(rule.name)
+            if len(names) > MAX_RULES_PER_BUS:
+                raise ValidationException(
+                    f"LimitExceededException: bus {rule.bus!r} has more than {MAX_RULES_PER_BUS} rules",
+                    parameter="Rules")
+            for target in rule.targets:
+                if target.ref_name not in known[target.kind]:
+                    raise ValidationException(
+                        f"Rule {rule.name}: target {target.id} refers to {target.kind} {target.ref_name!r}, which is "
+                        f"not in the topology ({target.kind}s: {sorted(known[target.kind])})", parameter="Targets")
+                if target.dead_letter_queue is not None:
+                    dlq = target.dead_letter_queue.partition(":")[2]
+                    if dlq not in queues:
+                        raise ValidationException(
+                            f"Rule {rule.name}: target {target.id}: dead-letter queue {dlq!r} is not in the "
+                            f"topology", parameter="DeadLetterConfig")
+                    if dlq in fifo:
+                        raise ValidationException(
+                            f"Rule {rule.name}: target {target.id}: dead-letter queue {dlq!r} is a FIFO queue; "
+                            f"EventBridge dead-letter queues must be standard queues", parameter="DeadLetterConfig")
+        for topic in self.topics:
+            for sub in topic.subscriptions:
+                if sub.queue_name not in queues:
+                    raise ValidationException(
+                        f"Topic {topic.name}: subscription to queue {sub.queue_name!r}, which is not in the topology",
+                        parameter="Subscriptions")
 
     @staticmethod
     def _check_unique(kind: str, names: Iterable[str]) -> None:
@@ -101,6 +155,12 @@ class Topology:
 
     def mapping(self, name: str) -> EventSourceMapping:
         return _find(self.event_source_mappings, name, "event source mapping")
+
+    def rule(self, name: str) -> Rule:
+        return _find(self.rules, name, "rule")
+
+    def topic(self, name: str) -> Topic:
+        return _find(self.topics, name, "topic")
 
     @classmethod
     def from_file(cls, path: str | Path) -> Topology:

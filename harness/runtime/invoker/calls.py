@@ -50,6 +50,19 @@ def _resource(params: dict[str, Any]) -> str | None:
     return None
 
 
+def _put_events_entries(params: dict[str, Any], response: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each entry as sent, with the bus's per-entry verdict: a caller that ignores FailedEntryCount
+    loses events silently, and this is where that shows."""
+    results = response.get("Entries", [])
+    out = []
+    for i, entry in enumerate(params.get("Entries", [])):
+        verdict = results[i] if i < len(results) else {}
+        out.append({"source": entry.get("Source"), "detail_type": entry.get("DetailType"),
+                    "detail": entry.get("Detail"), "bus": entry.get("EventBusName", "default"),
+                    "event_id": verdict.get("EventId"), "error_code": verdict.get("ErrorCode")})
+    return out
+
+
 def install() -> None:
     global _installed
     with _lock:
@@ -74,6 +87,7 @@ def install() -> None:
                 call.update(items_read=read, items_scanned=scanned, items_written=written)
                 if operation_name == "PutEvents":
                     call["failed_entry_count"] = response.get("FailedEntryCount", 0)
+                    call["entries"] = _put_events_entries(api_params, response)
                 return response
             finally:
                 call["duration_ms"] = round((time.perf_counter() - t0) * 1000, 3)

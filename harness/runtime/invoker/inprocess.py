@@ -179,5 +179,10 @@ class InProcessInvoker:
         return InvocationResult(request_id, ok=True, response=response, logs=logs, calls=made,
                                 duration_ms=duration * 1000)
 
+    def hold_environment(self) -> _environment:
+        """Keep this function's environment applied across several invocations (``with``): the
+        EventBridge dispatcher delivers runs of events to one function without re-applying it."""
+        return _environment(self._owner, self.env)
+
     def stop(self) -> None:
         """Nothing to release: the handler lives in this process."""

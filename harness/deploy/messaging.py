@@ -1,0 +1,191 @@
+"""Deploy and tear down a topology's event buses, rules, targets (boto3 ``events``) and SNS topics
+with their SQS subscriptions (boto3 ``sns``).
+
+Only boto3 calls, so the same code works on the embedded backend (the harness's own EventBridge
+endpoint, moto's SNS) and later on LocalStack or AWS. Physical names are ``prefix + logical name``
+(the ``default`` bus stays ``default``). Lambda targets are registered with the function's ARN,
+``arn:aws:lambda:<region>:<account>:function:<name>`` (the ARN the runtime gives the function; it
+is never created in the backend): the dispatcher maps it to the runtime's invoker.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from harness.topology.events import DEFAULT_BUS, Rule, Target, Topic
+
+if TYPE_CHECKING:
+    from harness.backends.base import Backend
+    from harness.deploy.deployer import Deployment
+    from harness.topology.topology import Topology
+
+TAG = "streamharness:topology"
+
+
+@dataclass(frozen=True)
+class DeployedBus:
+    name: str
+    arn: str
+
+
+@dataclass(frozen=True)
+class DeployedRule:
+    name: str
+    arn: str
+    bus: str  # the physical bus name
+
+
+@dataclass(frozen=True)
+class DeployedTopic:
+    name: str
+    arn: str
+    subscription_arns: tuple[str, ...] = ()
+
+
+def bus_name(prefix: str, logical: str) -> str:
+    return logical if logical == DEFAULT_BUS else prefix + logical
+
+
+def function_arn(backend: Backend, name: str) -> str:
+    return f"arn:aws:lambda:{backend.region}:{backend.account_id}:function:{name}"
+
+
+def deploy_messaging(topology: Topology, backend: Backend, dep: Deployment) -> None:
+    """Topics (and subscriptions) first, then buses, rules and targets; queues must be deployed."""
+    if topology.topics:
+        sns = backend.client("sns")
+        for topic in topology.topics:
+            dep.topics[topic.name] = _ensure_topic(sns, topic, dep, topology.name)
+    if not topology.event_buses and not topology.rules:
+        return
+    events = backend.client("events")
+    dep.buses[DEFAULT_BUS] = DeployedBus(DEFAULT_BUS, events.describe_event_bus(Name=DEFAULT_BUS)["Arn"])
+    for bus in topology.event_buses:
+        name = bus_name(dep.prefix, bus.name)
+        try:
+            arn = events.create_event_bus(Name=name, Tags=[{"Key": TAG, "Value": topology.name}])["EventBusArn"]
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "ResourceAlreadyExistsException":
+                raise
+            arn = events.describe_event_bus(Name=name)["Arn"]
+        dep.buses[bus.name] = DeployedBus(name, arn)
+    for rule in topology.rules:
+        dep.rules[rule.name] = _ensure_rule(events, backend, rule, dep)
+
+
+def _ensure_topic(sns: Any, topic: Topic, dep: Deployment, topology: str) -> DeployedTopic:
+    arn = sns.create_topic(Name=dep.prefix + topic.name, Tags=[{"Key": TAG, "Value": topology}])["TopicArn"]
+    existing = {s["Endpoint"]: s["SubscriptionArn"]
+                for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
+                for s in page.get("Subscriptions", [])}
+    subscriptions = []
+    for sub in topic.subscriptions:
+        queue_arn = dep.queues[sub.queue_name].arn
+        attributes = {"RawMessageDelivery": "true" if sub.raw_message_delivery else "false"}
+        if sub.filter_policy is not None:
+            attributes["FilterPolicy"] = sub.filter_policy
+            attributes["FilterPolicyScope"] = sub.filter_policy_scope
+        if queue_arn in existing:
+            sub_arn = existing[queue_arn]
+            for key, value in attributes.items():
+                sns.set_subscription_attributes(SubscriptionArn=sub_arn, AttributeName=key, AttributeValue=value)
+        else:
+            sub_arn = sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn, Attributes=attributes,
+                                    ReturnSubscriptionArn=True)["SubscriptionArn"]
+        subscriptions.append(sub_arn)
+    return DeployedTopic(dep.prefix + topic.name, arn, tuple(subscriptions))
+
+
+def target_arn(target: Target, backend: Backend, dep: Deployment) -> str:
+    """A topology reference (``function:x``, ``queue:x``, ``topic:x``) -> the ARN PutTargets takes."""
+    kind, name = target.kind, target.ref_name
+    if kind == "function":
+        return function_arn(backend, name)
+    if kind == "queue":
+        return dep.queues[name].arn
+    return dep.topics[name].arn
+
+
+def target_to_aws(target: Target, backend: Backend, dep: Deployment) -> dict[str, Any]:
+    out: dict[str, Any] = {"Id": target.id, "Arn": target_arn(target, backend, dep),
+                           "RetryPolicy": target.retry_policy.to_aws()}
+    if target.input is not None:
+        out["Input"] = target.input
+    if target.input_path is not None:
+        out["InputPath"] = target.input_path
+    if target.input_transformer is not None:
+        out["InputTransformer"] = target.input_transformer.to_aws()
+    if target.dead_letter_queue is not None:
+        out["DeadLetterConfig"] = {"Arn": dep.queues[target.dead_letter_queue.partition(":")[2]].arn}
+    return out
+
+
+def _ensure_rule(events: Any, backend: Backend, rule: Rule, dep: Deployment) -> DeployedRule:
+    bus = dep.buses[rule.bus].name
+    name = dep.prefix + rule.name
+    kwargs: dict[str, Any] = {"Name": name, "EventBusName": bus, "EventPattern": rule.event_pattern,
+                              "State": rule.state}
+    if rule.description:
+        kwargs["Description"] = rule.description
+    arn = events.put_rule(**kwargs)["RuleArn"]
+    wanted = [target_to_aws(t, backend, dep) for t in rule.targets]
+    stale = [t["Id"] for t in _targets(events, name, bus) if t["Id"] not in {w["Id"] for w in wanted}]
+    if stale:
+        events.remove_targets(Rule=name, EventBusName=bus, Ids=stale)
+    if wanted:
+        failed = events.put_targets(Rule=name, EventBusName=bus, Targets=wanted)
+        if failed.get("FailedEntryCount"):
+            raise RuntimeError(f"rule {name}: PutTargets failed for {failed['FailedEntries']}")
+    return DeployedRule(name, arn, bus)
+
+
+def _targets(events: Any, rule: str, bus: str) -> list[dict[str, Any]]:
+    return [t for page in events.get_paginator("list_targets_by_rule").paginate(Rule=rule, EventBusName=bus)
+            for t in page.get("Targets", [])]
+
+
+def teardown_messaging(topology: Topology, backend: Backend, prefix: str) -> list[str]:
+    """Delete the topology's rules (targets first), buses and topics by their prefixed names."""
+    deleted: list[str] = []
+    if topology.rules or topology.event_buses:
+        events = backend.client("events")
+        for rule in topology.rules:
+            name, bus = prefix + rule.name, bus_name(prefix, rule.bus)
+            try:
+                ids = [t["Id"] for t in _targets(events, name, bus)]
+                if ids:
+                    events.remove_targets(Rule=name, EventBusName=bus, Ids=ids)
+                events.delete_rule(Name=name, EventBusName=bus)
+            except ClientError as e:
+                if e.response["Error"]["Code"] != "ResourceNotFoundException":
+                    raise
+                continue
+            deleted.append(f"rule:{name}")
+        for bus_spec in topology.event_buses:
+            name = bus_name(prefix, bus_spec.name)
+            try:
+                events.describe_event_bus(Name=name)
+            except ClientError:
+                continue
+            events.delete_event_bus(Name=name)
+            deleted.append(f"event-bus:{name}")
+    if topology.topics:
+        sns = backend.client("sns")
+        existing = {t["TopicArn"].rsplit(":", 1)[-1]: t["TopicArn"]
+                    for page in sns.get_paginator("list_topics").paginate() for t in page.get("Topics", [])}
+        for topic in topology.topics:
+            arn = existing.get(prefix + topic.name)
+            if arn is None:
+                continue
+            for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn):
+                for s in page.get("Subscriptions", []):
+                    sns.unsubscribe(SubscriptionArn=s["SubscriptionArn"])
+            sns.delete_topic(TopicArn=arn)
+            deleted.append(f"topic:{prefix + topic.name}")
+    return deleted
+
+
+__all__ = ["DeployedBus", "DeployedRule", "DeployedTopic", "deploy_messaging", "function_arn", "target_to_aws",
+           "teardown_messaging"]
