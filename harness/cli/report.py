@@ -17,7 +17,7 @@ def render(report: dict[str, Any], console: Console) -> None:
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    skip = {"checks_detail", "timings", "passed", "warnings", "mapping_stats"}
+    skip = {"checks_detail", "timings", "passed", "warnings", "mapping_stats", "api_calls", "deliveries"}
     for key, value in report.items():
         if key not in skip:
             head.add_row(key, _short(value, 90))
@@ -28,6 +28,15 @@ def render(report: dict[str, Any], console: Console) -> None:
                                                        if k != "latency_basis"))
         if t.get("latency_basis"):
             console.print(f"  [dim]latency: {t['latency_basis']}[/]")
+    calls = report.get("api_calls")
+    if calls:
+        table = Table(title="AWS calls made by the functions", title_justify="left")
+        for col in ("function: operation", "calls", "items read", "items scanned", "items written"):
+            table.add_column(col, justify="left" if col.startswith("function") else "right")
+        for op, row in sorted(calls.items()):
+            table.add_row(op, str(row["calls"]), str(row["items_read"]), str(row["items_scanned"]),
+                          str(row["items_written"]))
+        console.print(table)
     checks = Table(title="checks", title_justify="left")
     for col in ("", "check", "expected", "actual", "detail"):
         checks.add_column(col)
