@@ -43,6 +43,13 @@ def up(topology_path: str, handlers: tuple[str, ...], backend: str, prefix: str,
             click.echo(f"  table {name} -> {t.name}  stream {t.stream_arn}")
         for name, q in h.deployment.queues.items():
             click.echo(f"  queue {name} -> {q.url}")
+        for name in getattr(h.deployment, "buses", {}):
+            click.echo(f"  event bus {name} -> {h.bus_name(name)}")
+        for rule in h.topology.rules:
+            targets = ", ".join(t.arn for t in rule.targets)
+            click.echo(f"  rule {rule.name} on {rule.bus} -> {targets} ({rule.state})")
+        for name in getattr(h.deployment, "topics", {}):
+            click.echo(f"  topic {name} -> {h.topic_arn(name)}")
         for m in h.topology.event_source_mappings:
             click.echo(f"  mapping {m.name}: {m.source} -> {m.function}")
         click.echo("\nrunning; Ctrl-C to stop", err=True)

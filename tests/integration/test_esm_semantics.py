@@ -209,3 +209,21 @@ def test_accounting_balances_after_drain(harness_for):  # type: ignore[no-untype
     s = h.stats()["m"]
     assert s.seen == 6 and s.filtered == 1 and s.dropped == 3 and s.succeeded == 2
     assert s.seen == s.succeeded + s.filtered + s.given_up + s.dropped
+
+
+def test_on_failure_to_an_sns_topic_reaches_its_subscribers(harness_for):  # type: ignore[no-untyped-def]
+    from harness.topology.events import Subscription, Topic
+
+    topo = Topology(
+        name="esm-sns", tables=[Table("items", "k")], queues=[Queue("dlq")],
+        topics=[Topic("failures", subscriptions=[Subscription("queue:dlq", raw_message_delivery=True)])],
+        functions=[Function("fn", "esm_handlers:always_fails")],
+        event_source_mappings=[EventSourceMapping("fn", "items", name="m", maximum_retry_attempts=0,
+                                                  on_failure="topic:failures")])
+    h = harness_for(topo)
+    _write(h, ["x"])
+    h.drain(20)
+    (message,) = _dlq(h)
+    assert message["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert h.stats()["m"].given_up == 1
