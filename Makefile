@@ -18,6 +18,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -n 2 -q $(ARGS)
 
+bench: $(STAMP)
+	$(PY) benchmarks/bench_startup.py
+	$(PY) benchmarks/bench_latency.py
+	$(PY) benchmarks/bench_engine.py
+	$(PY) benchmarks/bench_eventbridge.py --both
+	$(PY) benchmarks/bench_patterns.py
+
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit $(ARGS)
 
