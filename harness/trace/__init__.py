@@ -82,6 +82,19 @@ class Trace:
         return [e for e in self.events
                 if (not kinds or e["kind"] in kinds) and all(e.get(k) == v for k, v in where.items())]
 
+    def json_logs(self, function: str, event: str | None = None) -> list[tuple[dict[str, Any], TraceEvent]]:
+        """(parsed line, log event) for each JSON-object log line a function printed, optionally only
+        those whose ``"event"`` field is ``event`` -- structured logs, as a metric filter reads them."""
+        out = []
+        for e in self.of("log", function=function):
+            try:
+                line = json.loads(e["message"])
+            except ValueError:
+                continue
+            if isinstance(line, dict) and (event is None or line.get("event") == event):
+                out.append((line, e))
+        return out
+
     def counts(self) -> Counter[str]:
         return Counter(e["kind"] for e in self.events)
 

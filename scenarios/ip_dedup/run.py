@@ -90,14 +90,7 @@ def observe(trace: Trace) -> dict[str, Any]:
     delivered: Counter[str] = Counter()
     for e in trace.of("invoke", mapping=MAPPING):
         delivered.update(e["event_names"])
-    checked = []
-    for e in trace.of("log", function="detector"):
-        try:
-            line = json.loads(e["message"])
-        except ValueError:
-            continue
-        if isinstance(line, dict) and line.get("event") == "ip_checked":
-            checked.append(line["ip"])
+    checked = [line["ip"] for line, _ in trace.json_logs("detector", "ip_checked")]
     return {"records": records, "delivered_event_names": dict(delivered), "checked_ips": checked}
 
 

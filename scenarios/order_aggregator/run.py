@@ -44,25 +44,12 @@ def make_plan(cfg: OrderAggregatorConfig) -> OrderPlan:
     return generate_orders(cfg.orders, cfg.seed)
 
 
-def _logged(trace: Trace, function: str, event: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(log line, trace event) for each JSON log line ``{"event": event, ...}`` the function printed."""
-    out = []
-    for e in trace.of("log", function=function):
-        try:
-            line = json.loads(e["message"])
-        except ValueError:
-            continue
-        if isinstance(line, dict) and line.get("event") == event:
-            out.append((line, e))
-    return out
-
-
 def observe(trace: Trace, write_times: list[float]) -> dict[str, Any]:
     """What the oracles need, read off the trace."""
-    invoices = [line["order_id"] for line, _ in _logged(trace, "invoice", "invoice_created")]
+    invoices = [line["order_id"] for line, _ in trace.json_logs("invoice", "invoice_created")]
     invoice_times = [(line["order_id"], float(line["created_at"])) for line, _ in
-                     _logged(trace, "invoice", "invoice_created")]
-    processed = [line["event_id"] for line, _ in _logged(trace, "aggregator", "record_processed")]
+                     trace.json_logs("invoice", "invoice_created")]
+    processed = [line["event_id"] for line, _ in trace.json_logs("aggregator", "record_processed")]
     delivered = [r["eventID"] for e in trace.of("invoke", mapping=MAPPING) for r in e.get("event", {}).get("Records", [])]
     calls = trace.of("api_call", function="aggregator")
     aggregated = []
