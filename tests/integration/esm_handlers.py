@@ -127,3 +127,12 @@ def scans_the_table(event: dict[str, Any], context: Any) -> None:
     import boto3
 
     boto3.client("dynamodb").scan(TableName=os.environ["TABLE"])
+
+
+def dies_once(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """Kills its own process the first time (a marker file remembers across processes)."""
+    marker = os.environ["MARKER_FILE"]
+    if not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(3)
+    return {"pid": os.getpid()}

@@ -227,3 +227,19 @@ def test_on_failure_to_an_sns_topic_reaches_its_subscribers(harness_for):  # typ
     assert message["DDBStreamBatchInfo"]["batchSize"] == 1
     assert message["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert h.stats()["m"].given_up == 1
+
+
+def test_a_dying_worker_process_is_a_function_error_and_the_batch_is_retried(harness_for, tmp_path):  # type: ignore[no-untyped-def]
+    topo = _topology("dies_once", functions=[Function("fn", "esm_handlers:dies_once", invoker="worker",
+                                                      env={"MARKER_FILE": str(tmp_path / "died")})],
+                     mappings=[EventSourceMapping("fn", "items", name="m", batch_size=10)])
+    h = harness_for(topo)
+    with h.paused("m"):
+        _write(h, ["a", "b"])
+    h.drain(30)
+    (err,) = h.trace.of("error")
+    assert err["error_type"] == "Runtime.ExitError" and "exit status 3" in err["error_message"]
+    (result,) = h.trace.of("result")
+    assert [e["sequence_numbers"] for e in h.trace.of("invoke")] == [[_seq_of(h, "a"), _seq_of(h, "b")]] * 2
+    assert len(h.trace.of("worker")) == 2  # the dead worker was replaced by a cold one
+    assert result["cold_start"] is True and h.stats()["m"].succeeded == 2
