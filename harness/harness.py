@@ -11,8 +11,10 @@ from typing import Any
 
 from harness.backends import Backend, create_backend
 from harness.deploy import Deployment, deploy, teardown
+from harness.deploy.external import is_external
 from harness.runtime import DrainReport, EngineOptions, MappingStats, Runtime
 from harness.runtime.eventbridge import DeliveryOptions, Dispatcher, attach_dispatcher
+from harness.runtime.eventbridge.external import ExternalEventBridge, attach_external
 from harness.topology import Topology
 from harness.trace import Trace
 
@@ -47,6 +49,7 @@ class Harness:
         self._deployment: Deployment | None = None
         self._runtime: Runtime | None = None
         self._dispatcher: Dispatcher | None = None
+        self._external: ExternalEventBridge | None = None
 
     # -- lifecycle ------------------------------------------------------------------------------
     def __enter__(self) -> Harness:
@@ -77,6 +80,8 @@ class Harness:
         self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options)
         self._runtime.start()
         self._dispatcher = attach_dispatcher(self._runtime, self.eventbridge_options)
+        if is_external(self.backend):  # the backend's EventBridge routes: poll delivery and capture queues
+            self._external = attach_external(self._runtime, self._dispatcher)
         self.timings["startup_s"] = time.perf_counter() - t0
 
     def stop(self) -> None:
@@ -84,6 +89,7 @@ class Harness:
             self._runtime.stop()
             self._runtime = None
             self._dispatcher = None
+            self._external = None
         try:
             if self._deployment is not None and not self.keep and (
                     self.backend.name != "embedded" or not self._owns_backend):
@@ -156,6 +162,15 @@ class Harness:
         if self._dispatcher is None:
             raise RuntimeError("the harness is not running: use 'with Harness(...) as h:'")
         return self._dispatcher
+
+    def divergences(self) -> list[dict[str, Any]]:
+        """External EventBridge only (the backend routes, e.g. ``EmbeddedBackend(eventbridge="moto")``): the
+        events the backend routed differently from our matcher, once the delivery and capture queues are
+        quiet (call after ``drain()``); each also is a ``divergence`` trace event. Always empty when the
+        harness routes events itself."""
+        if self._runtime is None:
+            raise RuntimeError("the harness is not running: use 'with Harness(...) as h:'")
+        return self._external.divergences() if self._external is not None else []
 
     def drain(self, timeout: float = 30.0) -> DrainReport:
         return self.runtime.drain(timeout)

@@ -28,6 +28,12 @@ class Backend(ABC):
     #: The EventBridge endpoint the harness serves itself (the embedded backend's EventBridgeServer), which
     #: feeds matched events to the runtime's dispatcher; None where the backend's own EventBridge is used.
     eventbridge: Any = None
+    #: Who routes events to rule targets: "harness" when the backend's ``events`` endpoint is the harness's own
+    #: (its matcher decides, its dispatcher delivers), "external" when the backend's EventBridge routes them
+    #: (moto's, LocalStack's, AWS's): then each Lambda target is backed by a delivery queue the runtime polls,
+    #: and a capture-all rule per bus audits the backend's routing against our matcher (see
+    #: harness/deploy/external.py and harness/runtime/eventbridge/external.py).
+    eventbridge_routing: str = "external"
 
     def __init__(self, region: str = "us-east-1", account_id: str = "123456789012") -> None:
         self.region = region

@@ -38,11 +38,17 @@ class EmbeddedBackend(Backend):
     name = "embedded"
 
     def __init__(self, region: str = "us-east-1", account_id: str = "123456789012",
-                 dynamodb: str = "auto", ready_timeout: float = 60.0) -> None:
-        """``dynamodb``: "auto" (DynamoDB Local, else moto with a warning), "local" (required) or "moto"."""
+                 dynamodb: str = "auto", ready_timeout: float = 60.0, eventbridge: str = "harness") -> None:
+        """``dynamodb``: "auto" (DynamoDB Local, else moto with a warning), "local" (required) or "moto".
+        ``eventbridge``: "harness" (our endpoint, our matcher routes) or "moto" (the moto server's EventBridge,
+        an external EventBridge whose routing we do not control: the harness runs in external mode)."""
         super().__init__(region, account_id)
         if dynamodb not in ("auto", "local", "moto"):
             raise ValueError(f"dynamodb must be 'auto', 'local' or 'moto', not {dynamodb!r}")
+        if eventbridge not in ("harness", "moto"):
+            raise ValueError(f"eventbridge must be 'harness' or 'moto', not {eventbridge!r}")
+        self._eventbridge_choice = eventbridge
+        self.eventbridge_routing = "harness" if eventbridge == "harness" else "external"
         self._dynamodb_choice = dynamodb
         self._ready_timeout = ready_timeout
         self.processes: list[ManagedProcess] = []
@@ -70,6 +76,10 @@ class EmbeddedBackend(Backend):
         self.endpoints = {"dynamodb": ddb_url, "dynamodbstreams": ddb_url}
         for service in ("sqs", "sns", "iam", "sts"):
             self.endpoints[service] = moto.url
+        if self._eventbridge_choice == "moto":  # external mode: moto routes, the harness audits (issue 4)
+            self.endpoints["events"] = moto.url
+            self.startup_s = time.perf_counter() - t0
+            return
         # EventBridge is served by the harness itself (moto's is too slow and too loose, see issue 4)
         from harness.runtime.eventbridge.server import EventBridgeServer
 

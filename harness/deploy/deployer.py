@@ -13,6 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from harness.backends.base import Backend
+from harness.deploy.external import CaptureQueue, DeliveryQueue
 from harness.deploy.messaging import (
     DeployedBus,
     DeployedRule,
@@ -52,6 +53,10 @@ class Deployment:
     buses: dict[str, DeployedBus] = field(default_factory=dict)
     rules: dict[str, DeployedRule] = field(default_factory=dict)
     topics: dict[str, DeployedTopic] = field(default_factory=dict)
+    #: external EventBridge only (see harness/deploy/external.py): queue name -> the Lambda target it backs
+    delivery_queues: dict[str, DeliveryQueue] = field(default_factory=dict)
+    #: external EventBridge only: logical bus -> its capture-all rule and queue
+    capture_queues: dict[str, CaptureQueue] = field(default_factory=dict)
 
     def resolve(self, value: str) -> str:
         """Replace ``${table:x}``, ``${stream-arn:x}``, ``${queue:x}``, ``${queue-arn:x}``, ``${bus:x}``,

@@ -6,6 +6,8 @@ endpoint, moto's SNS) and later on LocalStack or AWS. Physical names are ``prefi
 (the ``default`` bus stays ``default``). Lambda targets are registered with the function's ARN,
 ``arn:aws:lambda:<region>:<account>:function:<name>`` (the ARN the runtime gives the function; it
 is never created in the backend): the dispatcher maps it to the runtime's invoker.
+On a backend whose EventBridge routes by itself (``eventbridge_routing == "external"``) Lambda targets
+become delivery queues and every bus gets a capture-all rule: see :mod:`harness.deploy.external`.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from harness.deploy import external
 from harness.topology.events import DEFAULT_BUS, Rule, Target, Topic
 
 if TYPE_CHECKING:
@@ -73,6 +76,8 @@ def deploy_messaging(topology: Topology, backend: Backend, dep: Deployment) -> N
         dep.buses[bus.name] = DeployedBus(name, arn)
     for rule in topology.rules:
         dep.rules[rule.name] = _ensure_rule(events, backend, rule, dep)
+    if external.is_external(backend):  # the backend routes: a capture-all rule per bus audits it
+        external.deploy_capture(events, backend, dep)
 
 
 def _ensure_topic(sns: Any, topic: Topic, dep: Deployment, topology: str) -> DeployedTopic:
@@ -131,6 +136,8 @@ def _ensure_rule(events: Any, backend: Backend, rule: Rule, dep: Deployment) -> 
         kwargs["Description"] = rule.description
     arn = events.put_rule(**kwargs)["RuleArn"]
     wanted = [target_to_aws(t, backend, dep) for t in rule.targets]
+    if external.is_external(backend):  # Lambda targets become their delivery queues
+        wanted = [external.backend_target(backend, dep, rule.name, bus, arn, t) for t in wanted]
     stale = [t["Id"] for t in _targets(events, name, bus) if t["Id"] not in {w["Id"] for w in wanted}]
     if stale:
         events.remove_targets(Rule=name, EventBusName=bus, Ids=stale)
@@ -163,6 +170,8 @@ def teardown_messaging(topology: Topology, backend: Backend, prefix: str) -> lis
                     raise
                 continue
             deleted.append(f"rule:{name}")
+        if external.is_external(backend):
+            deleted += external.teardown_external(topology, backend, prefix, bus_name)
         for bus_spec in topology.event_buses:
             name = bus_name(prefix, bus_spec.name)
             try:

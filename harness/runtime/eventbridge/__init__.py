@@ -6,6 +6,8 @@ delivery (dispatcher) and input transformation (transform, pure).
     server.py      the HTTP endpoint on 127.0.0.1, and routing of matched events to dispatchers
     dispatcher.py  delivery to Lambda (the runtime's invokers), SQS and SNS with retries and DLQ
     transform.py   InputPath, Input, InputTransformer
+    external.py    external mode (the backend's EventBridge routes): delivery/capture queue pollers feeding
+                   the dispatcher, and the divergence report
 """
 from __future__ import annotations
 

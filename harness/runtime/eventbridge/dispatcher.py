@@ -155,14 +155,25 @@ class Dispatcher:
                             deliveries=len(mine))
         with self._cv:
             self.stats["events"] += len(routed)
-            if self._stopping or not deliveries:
-                return
+        self.submit(deliveries)
+
+    def submit(self, deliveries: Sequence[Delivery]) -> bool:
+        """Queue deliveries (no ``bus_event``: whoever routed the events records them); False when the
+        dispatcher is stopping (nothing queued). A delivery whose ``input`` is set is sent as it is
+        (external mode: the backend already applied the target's input settings); otherwise the target's
+        Input / InputPath / InputTransformer are applied first."""
+        with self._cv:
+            if self._stopping:
+                return False
+            if not deliveries:
+                return True
             self.stats["deliveries"] += len(deliveries)
             self._outstanding.update(deliveries)
             self._ready.extend(deliveries)
             self._start_workers()
             self._cv.notify(len(deliveries))
         self._on_activity()
+        return True
 
     # -- drain and stop ---------------------------------------------------------------------
     def pending(self) -> list[str]:
