@@ -2,10 +2,9 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
 
-from conftest import FAST, module_state
+from conftest import module_state
 
 from harness import EngineOptions, EventSourceMapping, Function, Queue, Table, Topology
 
