@@ -3,12 +3,28 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from harness.cli.report import render
+
+
+def progress_bar(unit: str) -> Progress:
+    """The transient bar a scenario shows on stderr while it writes."""
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
+                    TimeRemainingColumn(), console=Console(stderr=True), transient=True)
+
+
+def finish(report: dict[str, Any], json_path: str | None) -> None:
+    """Print the report, write it as JSON if asked, and exit with its verdict."""
+    render(report, Console())
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump(report, f, indent=2, default=str)
+    sys.exit(0 if report["passed"] else 1)
 
 
 @click.group("run")
@@ -51,17 +67,11 @@ def ip_dedup(json_path: str | None, trace_path: str | None, **options: object) -
         flood = make_flood(cfg)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    console = Console(stderr=True)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("packets"),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
+    with progress_bar("packets") as bar:
         task = bar.add_task("starting backend", total=cfg.packets)
         report = run(cfg, flood=flood, progress=lambda n: bar.advance(task, n), trace_path=trace_path,
                      on_slot=lambda k, n: bar.update(task, description=f"slot {k + 1}/{n}"))
-    render(report, Console())
-    if json_path:
-        with open(json_path, "w") as f:
-            json.dump(report, f, indent=2, default=str)
-    sys.exit(0 if report["passed"] else 1)
+    finish(report, json_path)
 
 
 @run_group.command("order-aggregator")
@@ -93,13 +103,7 @@ def order_aggregator(json_path: str | None, trace_path: str | None, **options: o
         plan = make_plan(cfg)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    console = Console(stderr=True)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("writes"),
-                  TimeRemainingColumn(), console=console, transient=True) as bar:
+    with progress_bar("writes") as bar:
         task = bar.add_task("writing checks", total=len(plan.writes))
         report = run(cfg, plan=plan, progress=lambda n: bar.advance(task, n), trace_path=trace_path)
-    render(report, Console())
-    if json_path:
-        with open(json_path, "w") as f:
-            json.dump(report, f, indent=2, default=str)
-    sys.exit(0 if report["passed"] else 1)
+    finish(report, json_path)

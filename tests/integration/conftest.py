@@ -28,14 +28,14 @@ def backend() -> Iterator[EmbeddedBackend]:
         b.stop()
 
 
-@pytest.fixture
-def harness_for(backend: EmbeddedBackend) -> Iterator[Callable[..., Harness]]:
-    """Start a Harness for a topology on the shared backend; stopped (and torn down) after the test."""
+def harness_factory(backend: EmbeddedBackend, prefix: str = "t") -> Iterator[Callable[..., Harness]]:
+    """Start Harnesses for topologies on a shared backend (a fresh prefix each); stopped and torn
+    down when the generator is closed."""
     started: list[Harness] = []
 
     def start(topology: Topology, **kwargs: Any) -> Harness:
         kwargs.setdefault("options", FAST)
-        h = Harness(topology, backend=backend, prefix=f"t{uuid.uuid4().hex[:8]}-", **kwargs)
+        h = Harness(topology, backend=backend, prefix=f"{prefix}{uuid.uuid4().hex[:8]}-", **kwargs)
         h.start()
         started.append(h)
         return h
@@ -43,6 +43,12 @@ def harness_for(backend: EmbeddedBackend) -> Iterator[Callable[..., Harness]]:
     yield start
     for h in started:
         h.stop()
+
+
+@pytest.fixture
+def harness_for(backend: EmbeddedBackend) -> Iterator[Callable[..., Harness]]:
+    """Start a Harness for a topology on the shared backend; stopped (and torn down) after the test."""
+    yield from harness_factory(backend)
 
 
 def module_state(h: Harness, function: str) -> dict[str, Any]:

@@ -3,12 +3,11 @@ backend routes, Lambda targets are fed from delivery queues, a capture-all rule 
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import FAST, module_state
+from conftest import harness_factory, module_state
 
 from harness import DeliveryOptions, EventBus, Function, Harness, Queue, RetryPolicy, Rule, Target, Topology
 from harness.backends import EmbeddedBackend
@@ -30,18 +29,7 @@ def moto_events() -> Iterator[EmbeddedBackend]:
 
 @pytest.fixture
 def external_for(moto_events: EmbeddedBackend) -> Iterator[Callable[..., Harness]]:
-    started: list[Harness] = []
-
-    def start(topology: Topology, **kwargs: Any) -> Harness:
-        kwargs.setdefault("options", FAST)
-        h = Harness(topology, backend=moto_events, prefix=f"x{uuid.uuid4().hex[:8]}-", **kwargs)
-        h.start()
-        started.append(h)
-        return h
-
-    yield start
-    for h in started:
-        h.stop()
+    yield from harness_factory(moto_events, prefix="x")
 
 
 def _topology(*rules: Rule, functions: tuple[str, ...] = ("record",)) -> Topology:
