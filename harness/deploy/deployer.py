@@ -7,82 +7,16 @@ Functions and event source mappings are never deployed: the harness's runtime ow
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from harness.backends.base import Backend
-from harness.deploy.external import CaptureQueue, DeliveryQueue
-from harness.deploy.messaging import (
-    DeployedBus,
-    DeployedRule,
-    DeployedTopic,
-    deploy_messaging,
-    teardown_messaging,
-)
+from harness.deploy.messaging import deploy_messaging, teardown_messaging
+from harness.deploy.model import TAG, DeployedQueue, DeployedTable, Deployment
 from harness.topology.errors import ValidationException
 from harness.topology.specs import Queue, Table
-from harness.topology.topology import PLACEHOLDER, Topology
-
-TAG = "streamharness:topology"
-
-
-@dataclass(frozen=True)
-class DeployedTable:
-    name: str
-    arn: str
-    stream_arn: str | None
-
-
-@dataclass(frozen=True)
-class DeployedQueue:
-    name: str
-    url: str
-    arn: str
-
-
-@dataclass
-class Deployment:
-    """Physical names and ARNs of a deployed topology, by logical name."""
-
-    topology: Topology
-    prefix: str
-    tables: dict[str, DeployedTable] = field(default_factory=dict)
-    queues: dict[str, DeployedQueue] = field(default_factory=dict)
-    buses: dict[str, DeployedBus] = field(default_factory=dict)
-    rules: dict[str, DeployedRule] = field(default_factory=dict)
-    topics: dict[str, DeployedTopic] = field(default_factory=dict)
-    #: external EventBridge only (see harness/deploy/external.py): queue name -> the Lambda target it backs
-    delivery_queues: dict[str, DeliveryQueue] = field(default_factory=dict)
-    #: external EventBridge only: logical bus -> its capture-all rule and queue
-    capture_queues: dict[str, CaptureQueue] = field(default_factory=dict)
-
-    def resolve(self, value: str) -> str:
-        """Replace ``${table:x}``, ``${stream-arn:x}``, ``${queue:x}``, ``${queue-arn:x}``, ``${bus:x}``,
-        ``${topic-arn:x}`` placeholders."""
-        def sub(match: Any) -> str:
-            kind, name = match.group(1), match.group(2)
-            if kind == "bus":
-                return name if name == "default" else self.buses[name].name
-            if kind == "topic-arn":
-                return self.topics[name].arn
-            if kind == "table":
-                return self.tables[name].name
-            if kind == "stream-arn":
-                return self.tables[name].stream_arn or ""
-            if kind == "queue":
-                return self.queues[name].url
-            return self.queues[name].arn
-        return PLACEHOLDER.sub(sub, value)
-
-    def destination_arn(self, ref: str) -> str:
-        kind, _, name = ref.partition(":")
-        if kind == "queue":
-            return self.queues[name].arn
-        if kind == "topic":
-            return self.topics[name].arn
-        raise KeyError(ref)
+from harness.topology.topology import Topology
 
 
 def deploy(topology: Topology, backend: Backend, prefix: str = "sh-") -> Deployment:

@@ -1,4 +1,4 @@
-"""Deploy for an external EventBridge (``Backend.eventbridge_routing == "external"``: moto's, LocalStack's,
+"""Deploy for an external EventBridge (``Backend.capabilities.external_eventbridge``: moto's, LocalStack's,
 AWS's), whose routing the harness does not control.
 
 - Every rule target that is a Lambda function of the topology is backed by a *delivery queue*
@@ -9,7 +9,7 @@ AWS's), whose routing the harness does not control.
   registered as they are.
 - Every bus gets a capture-all rule (``{prefix}capture-{bus}``, :data:`CAPTURE_PATTERN`) whose target
   is a *capture queue* (same name): the runtime records each event from it and compares the
-  backend's routing with our matcher (harness/runtime/eventbridge/external.py).
+  backend's routing with our matcher (harness/runtime/delivery/external.py).
 
 Queues get a policy letting ``events.amazonaws.com`` send from their rule (AWS needs it; emulators ignore it)
 and the topology tag. Teardown removes the capture rules and both kinds of queues by name.
@@ -19,48 +19,22 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from harness.deploy.model import TAG, CaptureQueue, DeliveryQueue, Deployment
+
 if TYPE_CHECKING:
     from harness.backends.base import Backend
-    from harness.deploy.deployer import Deployment
     from harness.topology.topology import Topology
-
-TAG = "streamharness:topology"
 #: matches every event (every event has a string ``source``); valid for our matcher and accepted by moto and AWS
 CAPTURE_PATTERN = json.dumps({"source": [{"prefix": ""}]})
 CAPTURE_TARGET_ID = "capture"
 
 
 def is_external(backend: Backend) -> bool:
-    return getattr(backend, "eventbridge_routing", "harness") == "external"
-
-
-@dataclass(frozen=True)
-class DeliveryQueue:
-    """The queue backing one Lambda target of one rule."""
-
-    rule: str            # logical rule name
-    target_id: str
-    bus: str             # physical bus name
-    name: str
-    url: str
-    arn: str
-    target: dict[str, Any]   # the target as the harness delivers it (function ARN, RetryPolicy, DLQ, input settings)
-
-
-@dataclass(frozen=True)
-class CaptureQueue:
-    bus: str             # logical bus name
-    bus_name: str        # physical
-    rule: str            # the capture rule's physical name
-    rule_arn: str
-    name: str
-    url: str
-    arn: str
+    return backend.capabilities.external_eventbridge
 
 
 _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")

@@ -6,54 +6,22 @@ endpoint, moto's SNS) and later on LocalStack or AWS. Physical names are ``prefi
 (the ``default`` bus stays ``default``). Lambda targets are registered with the function's ARN,
 ``arn:aws:lambda:<region>:<account>:function:<name>`` (the ARN the runtime gives the function; it
 is never created in the backend): the dispatcher maps it to the runtime's invoker.
-On a backend whose EventBridge routes by itself (``eventbridge_routing == "external"``) Lambda targets
+On a backend whose EventBridge routes by itself (``capabilities.external_eventbridge``) Lambda targets
 become delivery queues and every bus gets a capture-all rule: see :mod:`harness.deploy.external`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from harness.deploy import external
+from harness.deploy.model import TAG, DeployedBus, DeployedRule, DeployedTopic, Deployment, bus_name, function_arn
 from harness.topology.events import DEFAULT_BUS, Rule, Target, Topic
 
 if TYPE_CHECKING:
     from harness.backends.base import Backend
-    from harness.deploy.deployer import Deployment
     from harness.topology.topology import Topology
-
-TAG = "streamharness:topology"
-
-
-@dataclass(frozen=True)
-class DeployedBus:
-    name: str
-    arn: str
-
-
-@dataclass(frozen=True)
-class DeployedRule:
-    name: str
-    arn: str
-    bus: str  # the physical bus name
-
-
-@dataclass(frozen=True)
-class DeployedTopic:
-    name: str
-    arn: str
-    subscription_arns: tuple[str, ...] = ()
-
-
-def bus_name(prefix: str, logical: str) -> str:
-    return logical if logical == DEFAULT_BUS else prefix + logical
-
-
-def function_arn(backend: Backend, name: str) -> str:
-    return f"arn:aws:lambda:{backend.region}:{backend.account_id}:function:{name}"
-
 
 def deploy_messaging(topology: Topology, backend: Backend, dep: Deployment) -> None:
     """Topics (and subscriptions) first, then buses, rules and targets; queues must be deployed."""
@@ -107,7 +75,7 @@ def target_arn(target: Target, backend: Backend, dep: Deployment) -> str:
     """A topology reference (``function:x``, ``queue:x``, ``topic:x``) -> the ARN PutTargets takes."""
     kind, name = target.kind, target.ref_name
     if kind == "function":
-        return function_arn(backend, name)
+        return function_arn(backend.region, backend.account_id, name)
     if kind == "queue":
         return dep.queues[name].arn
     return dep.topics[name].arn
@@ -196,5 +164,4 @@ def teardown_messaging(topology: Topology, backend: Backend, prefix: str) -> lis
     return deleted
 
 
-__all__ = ["DeployedBus", "DeployedRule", "DeployedTopic", "deploy_messaging", "function_arn", "target_to_aws",
-           "teardown_messaging"]
+__all__ = ["deploy_messaging", "target_to_aws", "teardown_messaging"]
