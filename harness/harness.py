@@ -11,6 +11,7 @@ from typing import Any
 
 from harness.backends import Backend, create_backend
 from harness.deploy import Deployment, deploy, teardown
+from harness.deploy.ownership import validate_names
 from harness.runtime import DrainReport, EngineOptions, MappingStats, Runtime
 from harness.runtime.delivery import DeliveryOptions, Dispatcher, attach_dispatcher
 from harness.runtime.delivery.external import ExternalEventBridge, attach_external
@@ -29,7 +30,7 @@ class Harness:
 
     def __init__(self, topology: Topology | str | Path, backend: str | Backend = "embedded", *,
                  prefix: str = "sh-", region: str = "us-east-1", options: EngineOptions | None = None,
-                 handlers_path: Sequence[str | Path] = (), keep: bool = False,
+                 handlers_path: Sequence[str | Path] = (), keep: bool = False, adopt: bool = False,
                  eventbridge: DeliveryOptions | str | None = None, **backend_options: Any) -> None:
         if isinstance(eventbridge, str):  # the backend's choice of EventBridge (e.g. "moto"), not delivery timings
             if isinstance(backend, Backend):
@@ -41,6 +42,7 @@ class Harness:
             raise TypeError(f"eventbridge must be DeliveryOptions or a backend's EventBridge name, not "
                             f"{type(eventbridge).__name__}")
         self.topology = topology if isinstance(topology, Topology) else Topology.from_file(topology)
+        validate_names(self.topology, prefix)  # before any server starts
         #: a Backend instance passed in belongs to the caller (shared across runs): not started or stopped here
         self._owns_backend = not isinstance(backend, Backend)
         self.backend = backend if isinstance(backend, Backend) else create_backend(
@@ -50,6 +52,8 @@ class Harness:
         #: timings of EventBridge target delivery (retry backoff, workers); AWS's parameters are in the topology
         self.eventbridge_options = eventbridge
         self.keep = keep
+        #: use existing resources that lack our tag instead of refusing (they are never deleted)
+        self.adopt = adopt
         self.trace = Trace()
         self.timings: dict[str, float] = {}
         self._handlers_path = [str(Path(p).resolve()) for p in handlers_path]
@@ -83,7 +87,7 @@ class Harness:
                         startup_s=round(self.backend.startup_s, 3), warnings=self.backend.warnings)
         self._apply_env(self.backend.environment())
         t1 = time.perf_counter()
-        self._deployment = deploy(self.topology, self.backend, self.prefix)
+        self._deployment = deploy(self.topology, self.backend, self.prefix, adopt=self.adopt)
         self.timings["deploy_s"] = time.perf_counter() - t1
         self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options)
         self._runtime.start()
@@ -102,7 +106,7 @@ class Harness:
             # a backend we started and that owns its resources dies with them; a shared one is cleaned up
             if self._deployment is not None and not self.keep and (
                     not self.backend.capabilities.owns_resources or not self._owns_backend):
-                teardown(self.topology, self.backend, self.prefix)
+                teardown(self._deployment, self.backend)
         finally:
             self._deployment = None
             if self._owns_backend:

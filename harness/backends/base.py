@@ -41,8 +41,9 @@ class Capabilities:
 
     #: everything on it was made by this harness and dies with it (servers it started, in memory): no teardown
     owns_resources: bool
-    #: resources can carry tags (teardown then deletes only what carries this run's tag)
-    supports_tags: bool
+    #: the services whose resources keep tags (deploy tells its own resources from others' by them; for the
+    #: other services the backend's ledger records what the harness created through it)
+    tagged_services: frozenset[str]
     #: "aws" when stream records follow AWS's rules (no record for a no-op write), else a sentence naming the loss
     stream_fidelity: str = AWS_STREAM_FIDELITY
     eventbridge_routing: EventBridgeRouting = EventBridgeRouting.EXTERNAL
@@ -50,6 +51,13 @@ class Capabilities:
     @property
     def external_eventbridge(self) -> bool:
         return self.eventbridge_routing is EventBridgeRouting.EXTERNAL
+
+    def keeps_tags(self, service: str) -> bool:
+        return service in self.tagged_services
+
+
+#: every service the harness deploys to (AWS and LocalStack keep tags for all of them)
+ALL_TAGGED = frozenset({"dynamodb", "sqs", "sns", "events"})
 
 
 class Backend(ABC):
@@ -76,6 +84,9 @@ class Backend(ABC):
             aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"], region_name=region)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        #: tags of resources created through this backend on services that keep none (e.g. DynamoDB Local's
+        #: tables): ARN -> tags, written by deploy, so ownership is known there too
+        self.ledger: dict[str, dict[str, str]] = {}
 
     @abstractmethod
     def start(self) -> None: ...

@@ -57,9 +57,9 @@ class EmbeddedBackend(Backend):
 
     @property
     def capabilities(self) -> Capabilities:
-        """Its servers are ours, in memory, and die with it: nothing to tear down. DynamoDB Local has no tags."""
-        return Capabilities(owns_resources=True, supports_tags=False, stream_fidelity=self._stream_fidelity,
-                            eventbridge_routing=self._routing)
+        """Its servers are ours, in memory, and die with it: nothing to tear down. DynamoDB Local keeps no tags."""
+        return Capabilities(owns_resources=True, tagged_services=frozenset({"sqs", "sns", "events"}),
+                            stream_fidelity=self._stream_fidelity, eventbridge_routing=self._routing)
 
     def start(self) -> None:
         t0 = time.perf_counter()

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from harness.deploy.deployer import deploy, teardown
-from harness.deploy.model import TAG, Deployment, function_arn
+from harness.deploy.model import RUN_TAG, TAG, Deployment, function_arn
+from harness.deploy.ownership import ForeignResourceError, validate_names
 
-__all__ = ["TAG", "Deployment", "deploy", "function_arn", "teardown"]
+__all__ = ["RUN_TAG", "TAG", "Deployment", "ForeignResourceError", "deploy", "function_arn", "teardown",
+           "validate_names"]

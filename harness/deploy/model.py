@@ -10,6 +10,10 @@ from harness.topology.topology import PLACEHOLDER, Topology
 
 #: the tag every resource the harness creates carries (value: the topology's name)
 TAG = "streamharness:topology"
+#: the tag naming the run that owns a resource now (value: the deployment's run id); teardown deletes by it
+RUN_TAG = "streamharness:run"
+#: the AWS service each kind of deployed resource belongs to
+SERVICES = {"table": "dynamodb", "queue": "sqs", "topic": "sns", "bus": "events", "rule": "events"}
 
 
 def function_arn(region: str, account_id: str, name: str) -> str:
@@ -80,12 +84,32 @@ class CaptureQueue:
     arn: str
 
 
+@dataclass(frozen=True)
+class Resource:
+    """One resource a deployment owns: what teardown (and a failed deploy's rollback) deletes."""
+
+    kind: str            # table | queue | topic | bus | rule (see SERVICES)
+    name: str            # physical name
+    arn: str
+    url: str = ""        # queues: the QueueUrl
+    bus: str = ""        # rules: the physical bus name
+    created: bool = True  # False: it existed, carried our topology tag, and this run took it over
+
+
 @dataclass
 class Deployment:
-    """Physical names and ARNs of a deployed topology, by logical name."""
+    """Physical names and ARNs of a deployed topology, by logical name, and what this run owns."""
 
     topology: Topology
     prefix: str
+    #: tags every resource this run owns with RUN_TAG=run_id; teardown deletes exactly those
+    run_id: str = ""
+    #: modify existing resources that lack our tag (never deleted by teardown) instead of refusing
+    adopt: bool = False
+    #: what this run owns, in creation order (teardown goes backwards)
+    owned: list[Resource] = field(default_factory=list)
+    #: resources without our tag that ``adopt`` allowed deploy to use: never deleted
+    adopted: list[Resource] = field(default_factory=list)
     tables: dict[str, DeployedTable] = field(default_factory=dict)
     queues: dict[str, DeployedQueue] = field(default_factory=dict)
     buses: dict[str, DeployedBus] = field(default_factory=dict)
@@ -114,6 +138,11 @@ class Deployment:
             return self.queues[name].arn
         return PLACEHOLDER.sub(sub, value)
 
+    @property
+    def tags(self) -> dict[str, str]:
+        """The tags of every resource this run owns."""
+        return {TAG: self.topology.name, RUN_TAG: self.run_id}
+
     def destination_arn(self, ref: str) -> str:
         kind, _, name = ref.partition(":")
         if kind == "queue":
@@ -123,5 +152,5 @@ class Deployment:
         raise KeyError(ref)
 
 
-__all__ = ["TAG", "CaptureQueue", "DeliveryQueue", "DeployedBus", "DeployedQueue", "DeployedRule", "DeployedTable",
+__all__ = ["RUN_TAG", "SERVICES", "TAG", "CaptureQueue", "Resource", "DeliveryQueue", "DeployedBus", "DeployedQueue", "DeployedRule", "DeployedTable",
            "DeployedTopic", "Deployment", "bus_name", "function_arn"]

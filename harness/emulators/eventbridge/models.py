@@ -258,6 +258,8 @@ class EventsModel:
         self.max_entry_bytes = max_entry_bytes
         self._lock = threading.RLock()
         self.buses: dict[str, BusModel] = {DEFAULT_BUS: BusModel(DEFAULT_BUS, self.bus_arn(DEFAULT_BUS))}
+        #: resource ARN -> its tags (buses and rules); deploy reads them to tell its own resources from others'
+        self.tags: dict[str, dict[str, str]] = {}
 
     # -- names and ARNs ---------------------------------------------------------------------
     def bus_arn(self, name: str) -> str:
@@ -291,7 +293,7 @@ class EventsModel:
         return rule
 
     # -- buses ------------------------------------------------------------------------------
-    def create_event_bus(self, name: str) -> BusModel:
+    def create_event_bus(self, name: str, tags: Mapping[str, str] | None = None) -> BusModel:
         _check_name("name", name, _NAME, 256)
         if name.startswith("aws."):
             raise ValidationException(f"Event source {name} does not exist.")
@@ -299,6 +301,8 @@ class EventsModel:
             if name in self.buses:
                 raise ResourceAlreadyExistsException(f"Event bus {name} already exists.")
             bus = self.buses[name] = BusModel(name, self.bus_arn(name))
+            if tags:
+                self.tags[bus.arn] = dict(tags)
             return bus
 
     def delete_event_bus(self, name: str) -> None:
@@ -308,7 +312,11 @@ class EventsModel:
         if name == DEFAULT_BUS:
             raise ValidationException("Cannot delete event bus default.")
         with self._lock:
-            self.buses.pop(name, None)
+            bus = self.buses.pop(name, None)
+            if bus is not None:
+                self.tags.pop(bus.arn, None)
+                for rule in bus.rules.values():
+                    self.tags.pop(rule.arn, None)
 
     def describe_event_bus(self, name: str | None) -> BusModel:
         with self._lock:
@@ -387,6 +395,31 @@ class EventsModel:
             if rule.targets and not force:
                 raise ValidationException("Rule can't be deleted since it has targets.")
             del bus_model.rules[name]
+            self.tags.pop(rule.arn, None)
+
+    # -- tags -------------------------------------------------------------------------------
+    def _tagged(self, arn: str) -> str:
+        """The ARN of an existing bus or rule (tags belong to resources that exist)."""
+        with self._lock:
+            for bus in self.buses.values():
+                if bus.arn == arn or any(r.arn == arn for r in bus.rules.values()):
+                    return arn
+        kind = "Rule" if ":rule/" in arn else "Event bus"
+        raise ResourceNotFoundException(f"{kind} {arn.rsplit('/', 1)[-1]} does not exist.")
+
+    def tag_resource(self, arn: str, tags: Mapping[str, str]) -> None:
+        with self._lock:
+            self.tags.setdefault(self._tagged(arn), {}).update(tags)
+
+    def untag_resource(self, arn: str, keys: Iterable[str]) -> None:
+        with self._lock:
+            held = self.tags.get(self._tagged(arn), {})
+            for key in keys:
+                held.pop(key, None)
+
+    def list_tags(self, arn: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self.tags.get(self._tagged(arn), {}))
 
     # -- targets ----------------------------------------------------------------------------
     def put_targets(self, rule_name: str, bus: str | None, targets: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:

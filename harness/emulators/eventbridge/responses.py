@@ -89,7 +89,7 @@ class EventsApi:
 # -- buses ------------------------------------------------------------------------------------
 @operation("CreateEventBus")
 def create_event_bus(api: EventsApi, p: Mapping[str, Any]) -> dict[str, Any]:
-    bus = api.model.create_event_bus(_required(p, "Name"))
+    bus = api.model.create_event_bus(_required(p, "Name"), _tags(p.get("Tags")))
     return {"EventBusArn": bus.arn}
 
 
@@ -116,6 +116,8 @@ def put_rule(api: EventsApi, p: Mapping[str, Any]) -> dict[str, Any]:
     rule = api.model.put_rule(_required(p, "Name"), bus=p.get("EventBusName"), event_pattern=p.get("EventPattern"),
                               schedule_expression=p.get("ScheduleExpression"), state=p.get("State"),
                               description=p.get("Description"))
+    if p.get("Tags"):
+        api.model.tag_resource(rule.arn, _tags(p.get("Tags")))
     return {"RuleArn": rule.arn}
 
 
@@ -181,9 +183,28 @@ def test_event_pattern(api: EventsApi, p: Mapping[str, Any]) -> dict[str, Any]:
     return {"Result": api.model.test_event_pattern(_required(p, "EventPattern"), _required(p, "Event"))}
 
 
+# -- tags -------------------------------------------------------------------------------------
+def _tags(tags: Any) -> dict[str, str]:
+    """AWS's ``[{"Key": k, "Value": v}]`` -> a dict."""
+    return {t["Key"]: t["Value"] for t in tags or ()}
+
+
 @operation("TagResource")
 def tag_resource(api: EventsApi, p: Mapping[str, Any]) -> dict[str, Any]:
-    return {}  # tags are accepted and not kept: nothing in the harness reads them back
+    api.model.tag_resource(_required(p, "ResourceARN"), _tags(_required(p, "Tags")))
+    return {}
+
+
+@operation("UntagResource")
+def untag_resource(api: EventsApi, p: Mapping[str, Any]) -> dict[str, Any]:
+    api.model.untag_resource(_required(p, "ResourceARN"), _required(p, "TagKeys"))
+    return {}
+
+
+@operation("ListTagsForResource")
+def list_tags_for_resource(api: EventsApi, p: Mapping[str, Any]) -> dict[str, Any]:
+    tags = api.model.list_tags(_required(p, "ResourceARN"))
+    return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
 
 
 __all__ = ["CONTENT_TYPE", "EventsApi", "OPERATIONS", "TARGET_PREFIX"]

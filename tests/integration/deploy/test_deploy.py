@@ -1,4 +1,4 @@
-"""Deploy is idempotent; teardown removes only what carries our prefix."""
+"""Deploy is idempotent; teardown removes only what this run owns."""
 from __future__ import annotations
 
 from harness import Queue, RedrivePolicy, Table, Topology
@@ -20,21 +20,21 @@ def test_deploy_twice_finds_what_is_there(backend):  # type: ignore[no-untyped-d
     assert two.queues["dead"].arn in attrs["RedrivePolicy"]
     ttl = backend.client("dynamodb").describe_time_to_live(TableName="dep1-orders")["TimeToLiveDescription"]
     assert ttl.get("AttributeName") == "expires"
-    teardown(TOPOLOGY, backend, prefix="dep1-")
+    teardown(two, backend)
 
 
 def test_teardown_removes_only_the_prefixed_resources(backend):  # type: ignore[no-untyped-def]
     ddb, sqs = backend.client("dynamodb"), backend.client("sqs")
-    deploy(TOPOLOGY, backend, prefix="dep2-")
-    deploy(TOPOLOGY, backend, prefix="other-")
+    mine = deploy(TOPOLOGY, backend, prefix="dep2-")
+    other = deploy(TOPOLOGY, backend, prefix="other-")
     ddb.create_table(TableName="orders", BillingMode="PAY_PER_REQUEST",
                      KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
                      AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}])
-    deleted = teardown(TOPOLOGY, backend, prefix="dep2-")
+    deleted = teardown(mine, backend)
     assert sorted(deleted) == ["queue:dep2-dead", "queue:dep2-work", "table:dep2-orders"]
     tables = ddb.list_tables()["TableNames"]
     assert "dep2-orders" not in tables and {"orders", "other-orders"} <= set(tables)
     queues = " ".join(sqs.list_queues().get("QueueUrls", []))
     assert "dep2-work" not in queues and "other-work" in queues
-    teardown(TOPOLOGY, backend, prefix="other-")
+    teardown(other, backend)
     ddb.delete_table(TableName="orders")

@@ -20,7 +20,7 @@ from harness import (
 )
 from harness.deploy import deploy, teardown
 
-HANDLERS = "test_eventbridge_handlers"
+HANDLERS = "eventbridge_handlers"
 
 
 def _receive_all(h: Any, queue: str) -> list[dict[str, Any]]:
@@ -127,11 +127,11 @@ def test_deploy_is_idempotent_and_teardown_removes_exactly_the_topology(backend)
     fewer = Topology(name="shop", queues=SHOP.queues, functions=SHOP.functions, event_buses=SHOP.event_buses,
                      topics=SHOP.topics, rules=[Rule("r1", {"source": ["a"]}, bus="orders",
                                                      targets=[Target("q", "queue:q")]), SHOP.rules[1]])
-    deploy(fewer, backend, prefix)
+    last = deploy(fewer, backend, prefix)
     assert [t["Id"] for t in events.list_targets_by_rule(Rule="dep-eb-r1", EventBusName=bus)["Targets"]] == ["q"]
-    deleted = teardown(SHOP, backend, prefix)
+    deleted = teardown(last, backend)
     assert {"rule:dep-eb-r1", "rule:dep-eb-r2", "event-bus:dep-eb-orders", "topic:dep-eb-news"} <= set(deleted)
     assert not events.list_rules(NamePrefix=prefix)["Rules"]
     assert not [b for b in events.list_event_buses(NamePrefix=prefix)["EventBuses"]]
     assert not [t for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":dep-eb-news")]
-    assert teardown(SHOP, backend, prefix) == []  # nothing left to delete
+    assert teardown(last, backend) == []  # nothing left to delete

@@ -14,7 +14,7 @@ from conftest import module_state
 from harness import DeliveryOptions, EventBus, Function, InputTransformer, Queue, RetryPolicy, Rule, Target, Topology
 from harness.patterns import compile_pattern
 
-HANDLERS = "test_eventbridge_handlers"
+HANDLERS = "eventbridge_handlers"
 FAST = DeliveryOptions(retry_backoff_base_s=0.002, retry_backoff_max_s=0.01)
 
 

@@ -13,7 +13,7 @@ from harness import DeliveryOptions, EventBus, Function, Harness, Queue, RetryPo
 from harness.backends import EmbeddedBackend
 from harness.deploy.external import capture_rule_name, delivery_queue_name
 
-HANDLERS = "test_eventbridge_handlers"
+HANDLERS = "eventbridge_handlers"
 QUICK = DeliveryOptions(retry_backoff_base_s=0.002, retry_backoff_max_s=0.01)
 
 
