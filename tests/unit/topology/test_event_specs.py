@@ -150,7 +150,7 @@ def test_a_complete_topology_is_accepted() -> None:
     ({"topics": [Topic("news", ["nope"])]}, "subscription to queue 'nope'"),
     ({"event_buses": [EventBus("orders"), EventBus("orders")]}, "two event buss are named"),
     ({"functions": [Function("fn", "m:h", env={"B": "${bus:nope}"})]}, "refers to bus 'nope'"),
-    ({"functions": [Function("fn", "m:h", env={"T": "${topic-arn:nope}"})]}, "refers to topic-arn 'nope'"),
+    ({"functions": [Function("fn", "m:h", env={"T": "${topic-arn:nope}"})]}, "refers to topic 'nope', which is not in the topology \\(topics: news\\)"),
 ])
 def test_references_must_name_resources_of_the_topology(overrides: dict[str, Any], text: str) -> None:
     with pytest.raises(ValidationException, match=text):
@@ -238,7 +238,7 @@ def test_yaml_uses_aws_key_names() -> None:
 def test_yaml_unknown_keys_are_rejected_with_the_known_ones() -> None:
     data = yaml.safe_load(YAML)
     data["rules"][0]["Targets"][0]["Retries"] = 3
-    with pytest.raises(ValidationException, match="unknown key 'Retries'.*known: .*retry_policy"):
+    with pytest.raises(ValidationException, match="unknown key 'Retries'.*known: .*RetryPolicy"):
         load_dict(data)
     data = yaml.safe_load(YAML)
     data["rules"][1]["Pattern"] = "{}"

@@ -208,20 +208,22 @@ def test_unknown_key_rejected_listing_known_ones() -> None:
     with pytest.raises(ValidationException) as info:
         load_dict(_mapping_topology({"function": "fn", "source": "items", "BatchSise": 10}))
     text = str(info.value)
-    assert text.startswith("event_source_mappings[0]: unknown key 'BatchSise'")
-    for known in ("batch_size", "filter_criteria", "maximum_batching_window_in_seconds", "on_failure"):
+    assert text.startswith("event_source_mappings[0]: unknown key 'BatchSise'; did you mean 'BatchSize'?")
+    for known in ("BatchSize", "FilterCriteria", "MaximumBatchingWindowInSeconds", "OnFailure"):  # as the user writes
         assert known in text
+    with pytest.raises(ValidationException, match=r"unknown key 'batch_sise'; did you mean 'batch_size'\? \(known: "):
+        load_dict(_mapping_topology({"function": "fn", "source": "items", "batch_sise": 10}))
 
 
 def test_unknown_table_key_and_top_level_key() -> None:
-    with pytest.raises(ValidationException, match=r"tables\[0\]: unknown key 'Colour' \(known: .*hash_key"):
+    with pytest.raises(ValidationException, match=r"tables\[0\] \(items\): unknown key 'Colour' \(known: .*HashKey"):
         load_dict({"name": "t", "tables": [{"name": "items", "hash_key": "pk", "Colour": "red"}]})
-    with pytest.raises(ValidationException, match=r"unknown top-level keys \['lambdas'\]"):
+    with pytest.raises(ValidationException, match=r"topology: unknown key 'lambdas' \(known: .*functions"):
         load_dict({"name": "t", "lambdas": []})
 
 
 def test_missing_required_key_and_wrong_shapes() -> None:
-    with pytest.raises(ValidationException, match=r"functions\[0\]: .*'handler'"):
+    with pytest.raises(ValidationException, match=r"functions\[0\] \(fn\): missing required key 'handler'"):
         load_dict({"name": "t", "functions": [{"name": "fn"}]})
     with pytest.raises(ValidationException, match=r"queues\[0\]: expected a mapping, got str"):
         load_dict({"name": "t", "queues": ["dlq"]})
