@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from harness.cli.report import render
-from harness.scenario import (Option, Report, Scenario, TraceNotJudgeable, UnknownScenario, judge_file, options_of,
-                              registry, run)
+from harness.scenario import (Option, Report, Scenario, ScenarioLoadError, TraceNotJudgeable, UnknownScenario,
+                              judge_file, options_of, registry, run)
 
 
 class Bar:
@@ -100,6 +100,8 @@ class ScenarioGroup(click.Group):
             return scenario_command(registry.get(name))
         except UnknownScenario:
             return None
+        except ScenarioLoadError as e:
+            raise click.ClickException(str(e)) from None
 
 
 @click.group("run", cls=ScenarioGroup)
@@ -116,7 +118,11 @@ def list_scenarios() -> None:
     names = registry.names()
     width = max(map(len, names), default=0)
     for name in names:
-        click.echo(f"{name:{width}}  {registry.get(name).summary}")
+        try:
+            summary = registry.get(name).summary
+        except ScenarioLoadError as e:  # one broken package does not hide the others
+            summary = f"(cannot be loaded: {e})"
+        click.echo(f"{name:{width}}  {summary}")
 
 
 @click.command("judge")
@@ -131,7 +137,7 @@ def judge(trace_path: str, json_path: str | None) -> None:
     """
     try:
         report = judge_file(trace_path)
-    except (TraceNotJudgeable, UnknownScenario) as e:
+    except (TraceNotJudgeable, UnknownScenario, ScenarioLoadError) as e:
         raise click.UsageError(f"{trace_path}: {e}") from None
     except json.JSONDecodeError as e:
         raise click.UsageError(f"{trace_path}: not a JSON-lines trace: {e}") from None

@@ -22,6 +22,10 @@ class UnknownScenario(LookupError):
     pass
 
 
+class ScenarioLoadError(ImportError):
+    """An entry point of the group could not be imported, or does not name a Scenario."""
+
+
 def _entry_points() -> dict[str, EntryPoint]:
     found: dict[str, EntryPoint] = {}
     for ep in entry_points(group=GROUP):
@@ -45,15 +49,17 @@ def get(name: str) -> Scenario:  # type: ignore[type-arg]
 
 
 def load(ep: EntryPoint) -> Scenario:  # type: ignore[type-arg]
-    obj = ep.load()
-    scenario = obj() if isinstance(obj, type) else obj
+    where = f"entry point {ep.name} = {ep.value} (group {GROUP!r})"
+    try:
+        obj = ep.load()
+        scenario = obj() if isinstance(obj, type) else obj
+    except Exception as e:
+        raise ScenarioLoadError(f"{where}: {type(e).__name__}: {e}") from e
     if not isinstance(scenario, Scenario):
-        raise TypeError(f"entry point {ep.name} = {ep.value} in group {GROUP!r} is a {type(scenario).__name__}, "
-                        "not a harness.scenario.Scenario")
+        raise ScenarioLoadError(f"{where} is a {type(scenario).__name__}, not a harness.scenario.Scenario")
     if scenario.name != ep.name:
-        raise TypeError(f"entry point {ep.name} = {ep.value} names a scenario called {scenario.name!r}; "
-                        "the two names must match")
+        raise ScenarioLoadError(f"{where} names a scenario called {scenario.name!r}; the two names must match")
     return scenario
 
 
-__all__ = ["GROUP", "UnknownScenario", "get", "load", "names"]
+__all__ = ["GROUP", "ScenarioLoadError", "UnknownScenario", "get", "load", "names"]

@@ -16,7 +16,7 @@ from typing import Any
 from harness import Harness, Topology, Trace
 from harness.scenario import Progress, Report, Scenario, ScenarioConfig, api_call_table, observe, observed, option
 from harness.scenario import run_report, run_timings
-from streamharness.scenarios.order_aggregator.contract import DETAIL_TYPE, REJECTED_DETAIL_TYPE, VARIANTS
+from streamharness.scenarios.order_aggregator.contract import DETAIL_TYPE, REJECTED_DETAIL_TYPE
 from streamharness.scenarios.order_aggregator.generator import OrderPlan, generate_orders
 from streamharness.scenarios.order_aggregator.oracles import after_write_from_times, evaluate
 from streamharness.scenarios.order_aggregator.topology import MAPPING, topology
@@ -100,7 +100,8 @@ def _read(trace: Trace, write_times: list[float]) -> dict[str, Any]:
     invoices = [line["order_id"] for line, _ in invoice_logs]
     invoice_times = [(line["order_id"], float(line["created_at"])) for line, _ in invoice_logs]
     processed = [line["event_id"] for line, _ in trace.json_logs("aggregator", "record_processed")]
-    delivered = [r["eventID"] for e in trace.of("invoke", mapping=MAPPING) for r in e.get("event", {}).get("Records", [])]
+    delivered = [r["eventID"] for e in trace.of("invoke", mapping=MAPPING)
+                 for r in e.get("event", {}).get("Records", [])]
     calls = trace.of("api_call", function="aggregator")
     aggregated = []
     for call in calls:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from toy_scenario import Toy, ToyConfig, toy_trace, toy_installed  # noqa: F401 (a fixture)
 
-from harness.scenario import TraceNotJudgeable, UnknownScenario, judge, judge_file, registry
+from harness.scenario import ScenarioLoadError, TraceNotJudgeable, UnknownScenario, judge, judge_file, registry
 
 
 
@@ -23,12 +23,13 @@ def test_a_users_scenario_is_found_through_the_group(toy_installed: None) -> Non
         registry.get("nope")
 
 
-def test_an_entry_point_must_name_a_scenario_of_the_same_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    wrong = EntryPoint("other", "toy_scenario:Toy", registry.GROUP)
-    with pytest.raises(TypeError, match="names a scenario called 'toy'"):
-        registry.load(wrong)
-    with pytest.raises(TypeError, match="not a harness.scenario.Scenario"):
+def test_a_bad_entry_point_is_named_in_the_error() -> None:
+    with pytest.raises(ScenarioLoadError, match="entry point other = toy_scenario:Toy .* called 'toy'"):
+        registry.load(EntryPoint("other", "toy_scenario:Toy", registry.GROUP))
+    with pytest.raises(ScenarioLoadError, match="is a ToyConfig, not a harness.scenario.Scenario"):
         registry.load(EntryPoint("toy", "toy_scenario:ToyConfig", registry.GROUP))
+    with pytest.raises(ScenarioLoadError, match="toy = no_such_module:Toy .*ModuleNotFoundError"):
+        registry.load(EntryPoint("toy", "no_such_module:Toy", registry.GROUP))
 
 
 @pytest.mark.parametrize("variant, passed", [("right", True), ("wrong", False)])
