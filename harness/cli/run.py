@@ -66,7 +66,7 @@ def scenario_command(scenario: Scenario[Any, Any]) -> click.Command:
     params: list[click.Parameter] = [_click_option(o) for o in scenario.options]
     params += [
         click.Option(["--variant"], type=click.Choice(scenario.variants), default=scenario.variants[0],
-                     show_default=True, help="The variant to run (the first is the correct pipeline)."),
+                     show_default=True, help="The variant to run."),
         _click_option(generic["seed"]), _click_option(generic["backend"]),
         click.Option(["--json", "json_path"], type=click.Path(dir_okay=False, writable=True),
                      help="Write the report here."),

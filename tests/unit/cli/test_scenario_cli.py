@@ -69,3 +69,13 @@ def test_judge_refuses_a_trace_it_cannot_judge(toy_installed: None, tmp_path: Pa
     (tmp_path / "bad.jsonl").write_text("not json\n")
     code, out = _harness("judge", str(tmp_path / "bad.jsonl"))
     assert code == 2 and "not a JSON-lines trace" in out
+
+
+def test_a_users_scenario_gets_the_same_command(toy_installed: None) -> None:
+    code, out = _harness("run", "toy", "--help")
+    assert code == 0
+    for text in ("--numbers INTEGER RANGE", "How many numbers.", "1<=x<=100", "--factor FLOAT RANGE",
+                 "--label [a|b]", "--loud / --no-loud", "--variant [right|wrong]", "--seed INTEGER"):
+        assert text in out, text
+    code, out = _harness("run", "toy", "--numbers", "0")
+    assert code == 2 and "--numbers" in out
