@@ -1,4 +1,4 @@
-"""``harness``: run scenarios, bring a topology up for poking, check filter patterns."""
+"""``harness``: run and judge scenarios, bring a topology up for poking, check filter patterns."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from harness.cli.filters import test_filter
-from harness.cli.run import run_group
+from harness.cli.run import judge, list_scenarios, run_group
 from harness.cli.trace import trace_command
 from harness.cli.up import up
 
@@ -20,7 +20,9 @@ def cli() -> None:
 
     \b
     Quick start:
-      harness run ip-dedup --packets 20000 --ips 2000 --slots 10
+      harness scenarios
+      harness run ip-dedup --packets 20000 --ips 2000 --slots 10 --trace trace.jsonl
+      harness judge trace.jsonl
       harness up --topology pipeline.yaml --handlers src/
 
     The default backend is 'embedded': DynamoDB Local (fetched once into ~/.cache/streamharness)
@@ -31,6 +33,8 @@ def cli() -> None:
 
 
 cli.add_command(run_group)
+cli.add_command(list_scenarios)
+cli.add_command(judge)
 cli.add_command(up)
 cli.add_command(test_filter)
 cli.add_command(trace_command)

@@ -1,4 +1,4 @@
-"""Terminal rendering of a scenario report (the same dict that --json writes)."""
+"""Terminal rendering of a scenario report (its JSON form, laid out for a terminal)."""
 from __future__ import annotations
 
 import json
@@ -7,13 +7,16 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from harness.scenario import Report
+
 
 def _short(value: Any, width: int = 60) -> str:
     text = value if isinstance(value, str) else json.dumps(value, default=str)
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def render(report: dict[str, Any], console: Console) -> None:
+def render(result: Report, console: Console) -> None:
+    report = result.to_dict()
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()

@@ -1,109 +1,144 @@
-"""``harness run SCENARIO``: one subcommand per scenario package."""
+"""``harness run NAME``, ``harness scenarios`` and ``harness judge TRACE``: every installed scenario (see
+``harness.scenario.registry``) gets the same command, its options built from its config."""
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from harness.cli.report import render
+from harness.scenario import (Option, Report, Scenario, ScenarioLoadError, TraceNotJudgeable, UnknownScenario,
+                              judge_file, options_of, registry, run)
+
+
+class Bar:
+    """A scenario's Progress as a transient rich bar on stderr."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self._progress, self._task = progress, task
+
+    def stage(self, description: str, total: int | None = None) -> None:
+        self._progress.update(self._task, description=description, **({"total": total} if total is not None else {}))
+
+    def advance(self, n: int) -> None:
+        if n:
+            self._progress.advance(self._task, n)
 
 
 def progress_bar(unit: str) -> Progress:
-    """The transient bar a scenario shows on stderr while it writes."""
     return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn(unit),
                     TimeRemainingColumn(), console=Console(stderr=True), transient=True)
 
 
-def finish(report: dict[str, Any], json_path: str | None) -> None:
+def finish(report: Report, json_path: str | None) -> None:
     """Print the report, write it as JSON if asked, and exit with its verdict."""
     render(report, Console())
     if json_path:
         with open(json_path, "w") as f:
-            json.dump(report, f, indent=2, default=str)
-    sys.exit(0 if report["passed"] else 1)
+            json.dump(report.to_dict(), f, indent=2, default=str)
+    sys.exit(0 if report.passed else 1)
 
 
-@click.group("run")
+def _click_option(opt: Option) -> click.Option:
+    kind: Any
+    if opt.choices:
+        kind = click.Choice(opt.choices)
+    elif opt.min is None and opt.max is None:
+        kind = opt.type
+    elif opt.type is int:
+        kind = click.IntRange(None if opt.min is None else int(opt.min), None if opt.max is None else int(opt.max))
+    elif opt.type is float:
+        kind = click.FloatRange(opt.min, opt.max)
+    else:
+        raise TypeError(f"option {opt.name}: bounds apply to int and float options only")
+    decls = [f"{opt.flag}/--no-{opt.flag[2:]}" if opt.type is bool else opt.flag, opt.name]
+    return click.Option(decls, type=kind, default=opt.default, show_default=True, help=opt.help)
+
+
+def scenario_command(scenario: Scenario[Any, Any]) -> click.Command:
+    """``harness run NAME``: the scenario's options, then --variant, --seed, --backend, --json, --trace."""
+    generic = {o.name: o for o in options_of(scenario.Config, generic=True)}
+    params: list[click.Parameter] = [_click_option(o) for o in scenario.options]
+    params += [
+        click.Option(["--variant"], type=click.Choice(scenario.variants), default=scenario.variants[0],
+                     show_default=True, help="The variant to run."),
+        _click_option(generic["seed"]), _click_option(generic["backend"]),
+        click.Option(["--json", "json_path"], type=click.Path(dir_okay=False, writable=True),
+                     help="Write the report here."),
+        click.Option(["--trace", "trace_path"], type=click.Path(dir_okay=False, writable=True),
+                     help="Write every trace event here as JSON lines ('harness judge' reads it)."),
+    ]
+
+    def callback(json_path: str | None, trace_path: str | None, **values: Any) -> None:
+        try:
+            config = scenario.config(**values)
+            plan = scenario.generate(config)  # a bad combination of options fails here, before anything starts
+        except ValueError as e:
+            raise click.UsageError(str(e)) from None
+        with progress_bar(scenario.unit) as progress:
+            bar = Bar(progress, progress.add_task("starting", total=None))
+            report = run(scenario, config, plan=plan, progress=bar, trace_path=trace_path)
+        finish(report, json_path)
+
+    return click.Command(scenario.name, params=params, callback=callback,
+                         help=inspect.cleandoc(scenario.description or scenario.summary), short_help=scenario.summary)
+
+
+class ScenarioGroup(click.Group):
+    """Subcommands are the installed scenarios; only the one asked for is imported."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return registry.names()
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        try:
+            return scenario_command(registry.get(name))
+        except UnknownScenario:
+            return None
+        except ScenarioLoadError as e:
+            raise click.ClickException(str(e)) from None
+
+
+@click.group("run", cls=ScenarioGroup)
 def run_group() -> None:
-    """Run a scenario end to end and check it with its oracles (exit 1 if any check fails)."""
+    """Run a scenario end to end and check it with its oracles (exit 1 if any check fails).
 
-
-@run_group.command("ip-dedup")
-@click.option("--packets", default=5000, show_default=True, type=click.IntRange(1), help="Packets in the flood.")
-@click.option("--ips", default=400, show_default=True, type=click.IntRange(1), help="Distinct source IPs.")
-@click.option("--slots", default=5, show_default=True, type=click.IntRange(1),
-              help="Time slots; the pipeline is drained between slots.")
-@click.option("--seed", default=7, show_default=True, type=int, help="Seed: the same seed gives the same flood.")
-@click.option("--batch-size", default=100, show_default=True, type=click.IntRange(1, 10_000),
-              help="BatchSize of the detector's event source mapping.")
-@click.option("--window", default=0, show_default=True, type=click.IntRange(0, 300),
-              help="MaximumBatchingWindowInSeconds of the mapping.")
-@click.option("--dangerous-fraction", default=0.05, show_default=True, type=click.FloatRange(0, 1))
-@click.option("--bursts", default=0, show_default=True, type=click.IntRange(0), help="Bursts of packets from one IP.")
-@click.option("--burst-size", default=0, show_default=True, type=click.IntRange(0))
-@click.option("--producers", default=4, show_default=True, type=click.IntRange(1, 64),
-              help="Writer threads (order within a slot does not change the result).")
-@click.option("--variant", default="detector", show_default=True, type=click.Choice(["detector", "forgets-delete"]),
-              help="'forgets-delete' is a buggy detector the oracles must catch.")
-@click.option("--backend", default="embedded", show_default=True)
-@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
-@click.option("--trace", "trace_path", type=click.Path(dir_okay=False, writable=True),
-              help="Write every trace event here as JSON lines.")
-def ip_dedup(json_path: str | None, trace_path: str | None, **options: object) -> None:
-    """Packet flood -> table keyed by ip -> stream (INSERT-only filter) -> detector.
-
-    \b
-    Checks: INSERT-only delivery, the exact dedup count (sum over slots of distinct IPs),
-    INSERT (MODIFY*) REMOVE per IP, alerts for exactly the dangerous IPs, an empty table.
+    'harness scenarios' lists them; 'harness run NAME --help' shows a scenario's options.
     """
-    from streamharness.scenarios.ip_dedup.run import IpDedupConfig, make_flood, run
-
-    try:
-        cfg = IpDedupConfig(**options)  # type: ignore[arg-type]
-        flood = make_flood(cfg)
-    except ValueError as e:
-        raise click.UsageError(str(e)) from None
-    with progress_bar("packets") as bar:
-        task = bar.add_task("starting backend", total=cfg.packets)
-        report = run(cfg, flood=flood, progress=lambda n: bar.advance(task, n), trace_path=trace_path,
-                     on_slot=lambda k, n: bar.update(task, description=f"slot {k + 1}/{n}"))
-    finish(report, json_path)
 
 
-@run_group.command("order-aggregator")
-@click.option("--orders", default=200, show_default=True, type=click.IntRange(1), help="Orders in the plan.")
-@click.option("--seed", default=7, show_default=True, type=int, help="Seed: the same seed gives the same plan.")
-@click.option("--variant", default="fixed", show_default=True, type=click.Choice(["fixed", "as_published"]),
-              help="'as_published' is the article's aggregator, bugs included; the oracles must catch them.")
-@click.option("--batch-size", default=10, show_default=True, type=click.IntRange(2, 10_000),
-              help="BatchSize of the aggregator's event source mapping (> 1, as in the article).")
-@click.option("--window", default=1, show_default=True, type=click.IntRange(0, 300),
-              help="MaximumBatchingWindowInSeconds of the mapping.")
-@click.option("--backend", default="embedded", show_default=True)
+@click.command("scenarios")
+def list_scenarios() -> None:
+    """List the installed scenarios, one line each."""
+    names = registry.names()
+    width = max(map(len, names), default=0)
+    for name in names:
+        try:
+            summary = registry.get(name).summary
+        except ScenarioLoadError as e:  # one broken package does not hide the others
+            summary = f"(cannot be loaded: {e})"
+        click.echo(f"{name:{width}}  {summary}")
+
+
+@click.command("judge")
+@click.argument("trace_path", metavar="TRACE.jsonl", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), help="Write the report here.")
-@click.option("--trace", "trace_path", type=click.Path(dir_okay=False, writable=True),
-              help="Write every trace event here as JSON lines.")
-def order_aggregator(json_path: str | None, trace_path: str | None, **options: object) -> None:
-    """Two check sources -> Events table -> stream -> aggregator -> bus -> invoice rule -> invoice.
+def judge(trace_path: str, json_path: str | None) -> None:
+    """Judge a run again from its trace file alone (written by 'harness run NAME --trace FILE').
 
-    \b
-    Checks: one invoice per order whose two checks passed (none otherwise), aggregated details that
-    match the orders' events, no invoice before both checks, every delivered record processed, a
-    bound on items read per record (catches a Scan), rejections for failed checks (fixed variant).
-    The report lists every AWS call the functions made.
+    The trace's header names the scenario, its variant, seed and config; the plan is generated again
+    and the oracles read everything else from the trace, so the verdict and every check's values are
+    the live run's. Exit 1 if a check fails, 2 if the trace cannot be judged.
     """
-    from streamharness.scenarios.order_aggregator.run import OrderAggregatorConfig, make_plan, run
-
     try:
-        cfg = OrderAggregatorConfig(**options)  # type: ignore[arg-type]
-        plan = make_plan(cfg)
-    except ValueError as e:
-        raise click.UsageError(str(e)) from None
-    with progress_bar("writes") as bar:
-        task = bar.add_task("writing checks", total=len(plan.writes))
-        report = run(cfg, plan=plan, progress=lambda n: bar.advance(task, n), trace_path=trace_path)
+        report = judge_file(trace_path)
+    except (TraceNotJudgeable, UnknownScenario, ScenarioLoadError) as e:
+        raise click.UsageError(f"{trace_path}: {e}") from None
+    except json.JSONDecodeError as e:
+        raise click.UsageError(f"{trace_path}: not a JSON-lines trace: {e}") from None
     finish(report, json_path)

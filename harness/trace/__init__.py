@@ -41,6 +41,8 @@ KINDS = frozenset({
     "dead_letter",  # an event sent to a target's dead-letter queue
     "divergence",   # the backend routed an event differently from our matcher
     "worker",       # a worker process started (cold start), was reused, or died
+    "scenario",     # a scenario run's header: name, variant, seed, config (so the trace can be judged again)
+    "observation",  # an oracle input the runtime does not trace itself (alerts received, items left, ...)
 })
 
 

@@ -20,7 +20,7 @@ def _run(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*HARNESS, *args], capture_output=True, text=True, timeout=timeout)
 
 
-def test_run_ip_dedup_writes_the_report_and_the_trace(tmp_path: Path) -> None:
+def test_run_ip_dedup_writes_the_report_and_the_trace_and_judge_reads_it_back(tmp_path: Path) -> None:
     report_path, trace_path = tmp_path / "report.json", tmp_path / "trace.jsonl"
     done = _run("run", "ip-dedup", "--packets", "500", "--ips", "60", "--slots", "2", "--seed", "3",
                 "--batch-size", "25", "--json", str(report_path), "--trace", str(trace_path))
@@ -35,15 +35,27 @@ def test_run_ip_dedup_writes_the_report_and_the_trace(tmp_path: Path) -> None:
     assert {c["name"] for c in report["checks_detail"]} == {
         "insert_only", "dedup_count", "per_ip_alternation", "alerts", "table_empty"}
     kinds = {json.loads(line)["kind"] for line in trace_path.read_text().splitlines()}
-    assert {"record", "filtered", "batch", "invoke", "result", "log", "checkpoint"} <= kinds
+    assert {"record", "filtered", "batch", "invoke", "result", "log", "checkpoint", "scenario", "observation"} <= kinds
+    judged = _run("judge", str(trace_path), "--json", str(tmp_path / "judged.json"), timeout=120)
+    assert judged.returncode == 0, judged.stderr
+    assert judged.stdout == done.stdout
+    assert json.loads((tmp_path / "judged.json").read_text()) == report
 
 
-def test_run_exits_nonzero_when_a_check_fails(tmp_path: Path) -> None:
+def test_run_exits_nonzero_when_a_check_fails_and_so_does_judge(tmp_path: Path) -> None:
     done = _run("run", "ip-dedup", "--packets", "300", "--ips", "30", "--slots", "2",
-                "--variant", "forgets-delete", "--json", str(tmp_path / "r.json"))
+                "--variant", "forgets-delete", "--json", str(tmp_path / "r.json"), "--trace", str(tmp_path / "t.jsonl"))
     assert done.returncode == 1
     assert "FAIL" in done.stdout and "dedup_count" in done.stdout
     assert json.loads((tmp_path / "r.json").read_text())["passed"] is False
+    judged = _run("judge", str(tmp_path / "t.jsonl"), timeout=120)
+    assert judged.returncode == 1 and judged.stdout == done.stdout
+
+
+def test_scenarios_lists_the_installed_ones() -> None:
+    done = _run("scenarios", timeout=60)
+    assert done.returncode == 0
+    assert [line.split()[0] for line in done.stdout.splitlines()] == ["ip-dedup", "order-aggregator"]
 
 
 def test_bad_arguments_are_usage_errors_naming_the_argument() -> None:

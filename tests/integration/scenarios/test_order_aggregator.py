@@ -1,4 +1,5 @@
-"""The order-aggregator scenario end to end: the fixed pipeline passes, the article's fails on each bug."""
+"""The order-aggregator scenario end to end: the fixed pipeline passes, the article's fails on each bug;
+each run's trace file alone gives the same report again (``harness judge``)."""
 from __future__ import annotations
 
 import json
@@ -7,21 +8,24 @@ import sys
 from pathlib import Path
 
 import pytest
+from judged_runs import RunJudged, run_and_judge, run_judged  # noqa: F401 (a fixture)
 
-from streamharness.scenarios.order_aggregator.run import OrderAggregatorConfig, run
+from harness.backends import EmbeddedBackend
+from streamharness.scenarios.order_aggregator.scenario import OrderAggregator, OrderAggregatorConfig
 
 
 @pytest.fixture(scope="module")
-def as_published() -> dict:
-    return run(OrderAggregatorConfig(orders=40, seed=5, variant="as_published"))
+def as_published(backend: EmbeddedBackend, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    config = OrderAggregatorConfig(orders=40, seed=5, variant="as_published")
+    return run_and_judge(backend, OrderAggregator(), config, tmp_path_factory.mktemp("traces")).to_dict()
 
 
 def _check(report: dict, name: str) -> dict:
     return next(c for c in report["checks_detail"] if c["name"] == name)
 
 
-def test_the_fixed_pipeline_passes_every_check() -> None:
-    report = run(OrderAggregatorConfig(orders=60, seed=5, variant="fixed"))
+def test_the_fixed_pipeline_passes_every_check(run_judged: RunJudged) -> None:
+    report = run_judged(OrderAggregator(), OrderAggregatorConfig(orders=40, seed=5, variant="fixed")).to_dict()
     assert report["passed"], [c for c in report["checks_detail"] if not c["passed"]]
     assert report["invoices"] == report["eligible"] > 0
     assert report["records_processed"] == report["records_delivered"] > 0
@@ -50,13 +54,18 @@ def test_the_string_detail_fails_the_detail_check_and_every_invoice(as_published
     assert not invoices["passed"] and invoices["actual"]["invoices"] == 0 and invoices["actual"]["missing"] > 0
 
 
-def test_cli_exit_codes_follow_the_verdict(tmp_path: Path) -> None:
-    out = tmp_path / "r.json"
-    done = subprocess.run([sys.executable, "-m", "harness.cli", "run", "order-aggregator", "--orders", "20",
-                           "--variant", "as_published", "--json", str(out)], capture_output=True, text=True,
-                          timeout=240)
+def test_cli_exit_codes_follow_the_verdict_and_judge_prints_the_same_report(tmp_path: Path) -> None:
+    out, trace, again = tmp_path / "r.json", tmp_path / "t.jsonl", tmp_path / "j.json"
+    harness = [sys.executable, "-m", "harness.cli"]
+    done = subprocess.run([*harness, "run", "order-aggregator", "--orders", "20", "--variant", "as_published",
+                           "--json", str(out), "--trace", str(trace)], capture_output=True, text=True, timeout=240)
     assert done.returncode == 1, done.stderr
     assert "AWS calls made by the functions" in done.stdout
     report = json.loads(out.read_text())
     assert report["scenario"] == "order-aggregator" and report["passed"] is False
     assert set(report["timings"]) >= {"startup_s", "run_s"}
+    judged = subprocess.run([*harness, "judge", str(trace), "--json", str(again)], capture_output=True, text=True,
+                            timeout=120)
+    assert judged.returncode == 1, judged.stderr
+    assert judged.stdout == done.stdout
+    assert json.loads(again.read_text()) == report

@@ -1,0 +1,119 @@
+"""The order-aggregator scenario on the Scenario seam: config, drive and the report.
+
+The writes of the plan are made in order, one at a time, as the two check sources would make
+them; the pipeline runs meanwhile. Then ``drain`` waits for the stream, the aggregator, the bus and
+the invoice function to go quiet, and the oracles read what happened off the trace: the invoices
+the invoice function logged, the PutEvents entries the aggregator sent (with the bus's verdict on
+each), the records it logged as processed, every AWS call it made, and when each write was sent.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harness import Harness, Topology, Trace
+from harness.scenario import Progress, Report, Scenario, ScenarioConfig, api_call_table, observe, observed, option
+from harness.scenario import run_report, run_timings
+from streamharness.scenarios.order_aggregator.contract import DETAIL_TYPE, REJECTED_DETAIL_TYPE
+from streamharness.scenarios.order_aggregator.generator import OrderPlan, generate_orders
+from streamharness.scenarios.order_aggregator.oracles import after_write_from_times, evaluate
+from streamharness.scenarios.order_aggregator.topology import MAPPING, topology
+
+_PROGRESS_EVERY = 20
+
+
+@dataclass(frozen=True, kw_only=True)
+class OrderAggregatorConfig(ScenarioConfig):
+    variants = ("fixed", "as_published")  # "as_published" is the article's aggregator, bugs included
+
+    orders: int = option(200, "Orders in the plan.", min=1)
+    batch_size: int = option(10, "BatchSize of the aggregator's event source mapping (> 1, as in the article).",
+                             min=2, max=10_000)
+    window: int = option(1, "MaximumBatchingWindowInSeconds of the mapping.", min=0, max=300)
+
+
+class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
+    name = "order-aggregator"
+    summary = "two check sources -> table -> stream -> aggregator -> bus -> rule -> invoice (article 001)"
+    description = """Two check sources -> Events table -> stream -> aggregator -> bus -> invoice rule -> invoice.
+
+    \b
+    Checks: one invoice per order whose two checks passed (none otherwise), aggregated details that
+    match the orders' events, no invoice before both checks, every delivered record processed, a
+    bound on items read per record (catches a Scan), rejections for failed checks (fixed variant).
+    The report lists every AWS call the functions made.
+    Variants: fixed, as_published (the article's aggregator, bugs included)."""
+    Config = OrderAggregatorConfig
+    unit = "writes"
+
+    def generate(self, config: OrderAggregatorConfig) -> OrderPlan:
+        return generate_orders(config.orders, config.seed)
+
+    def topology(self, config: OrderAggregatorConfig, plan: OrderPlan, workdir: Path) -> Topology:
+        return topology(variant=config.variant, batch_size=config.batch_size, window=config.window)
+
+    def drive(self, harness: Harness, config: OrderAggregatorConfig, plan: OrderPlan, progress: Progress) -> None:
+        ddb, table = harness.client("dynamodb"), harness.table_name("events")
+        progress.stage("writing checks", total=len(plan.writes))
+        write_times: list[float] = []
+        for i, write in enumerate(plan.writes, 1):
+            # a write's time is when it was sent: the record cannot exist earlier, and a time taken
+            # after the call returns can lag behind a handler that already reacted to it
+            write_times.append(time.time())
+            ddb.update_item(**plan.update_item_kwargs(write, table))
+            if i % _PROGRESS_EVERY == 0:
+                progress.advance(_PROGRESS_EVERY)
+        progress.advance(len(plan.writes) % _PROGRESS_EVERY)
+        observe(harness.trace, "write_times", write_times)
+        harness.drain(config.drain_timeout)
+
+    def evaluate(self, trace: Trace, config: OrderAggregatorConfig, plan: OrderPlan) -> Report:
+        write_times: list[float] = observed(trace, "write_times")
+        obs = _read(trace, write_times)
+        checks = evaluate(plan, invoices=obs["invoices"], aggregated_events=obs["aggregated_events"],
+                          write_times=write_times, invoice_times=obs["invoice_times"],
+                          records_delivered=obs["records_delivered"], records_processed=obs["records_processed"],
+                          api_calls=obs["api_calls"], rejected=obs["rejected"] if config.variant == "fixed" else None)
+        last_write = {w.order_id: t for w, t in zip(plan.writes, write_times)}
+        invoice_lat = [(t - last_write[oid]) * 1000 for oid, t in obs["invoice_times"] if oid in last_write]
+        aggregated = [e for e in obs["aggregated_events"] if e["detail_type"] == DETAIL_TYPE]
+        summary = {
+            **plan.summary(),
+            "invoices": len(obs["invoices"]),
+            "aggregated_events": len(aggregated),
+            "aggregated_events_rejected_by_bus": sum(1 for e in aggregated if not e["accepted"]),
+            "records_delivered": len(obs["records_delivered"]),
+            "records_processed": len(obs["records_processed"]),
+            "orders_rejected": len(obs["rejected"]),
+        }
+        timings = run_timings(trace, rate="writes_per_s", count=len(plan.writes), latency_ms=invoice_lat,
+                              basis="invoice created minus the order's last write (includes the batching window)")
+        return run_report(trace, self.name, config, checks, summary=summary, timings=timings, mapping=MAPPING,
+                          api_calls=api_call_table(trace.of("api_call")), deliveries=True)
+
+
+def _read(trace: Trace, write_times: list[float]) -> dict[str, Any]:
+    """What the oracles need, read off the trace."""
+    invoice_logs = trace.json_logs("invoice", "invoice_created")
+    invoices = [line["order_id"] for line, _ in invoice_logs]
+    invoice_times = [(line["order_id"], float(line["created_at"])) for line, _ in invoice_logs]
+    processed = [line["event_id"] for line, _ in trace.json_logs("aggregator", "record_processed")]
+    delivered = [r["eventID"] for e in trace.of("invoke", mapping=MAPPING)
+                 for r in e.get("event", {}).get("Records", [])]
+    calls = trace.of("api_call", function="aggregator")
+    aggregated = []
+    for call in calls:
+        for entry in call.get("entries", []):
+            aggregated.append({"detail": entry["detail"], "detail_type": entry["detail_type"],
+                               "accepted": entry["error_code"] is None, "error_code": entry["error_code"],
+                               "after_write": after_write_from_times(write_times, call["t"])})
+    rejected = sorted({e["detail"]["order_id"] for e in trace.of("bus_event")
+                       if e.get("detail_type") == REJECTED_DETAIL_TYPE and isinstance(e.get("detail"), dict)})
+    # what a call read and paid for: a Scan reads every item it scans, whatever its filter keeps
+    api_calls = [{**c, "items_read": max(c.get("items_read", 0), c.get("items_scanned", 0)),
+                  "table": c.get("resource")} for c in calls if c.get("service") == "dynamodb"]
+    return {"invoices": invoices, "invoice_times": invoice_times, "records_processed": processed,
+            "records_delivered": delivered, "aggregated_events": aggregated, "rejected": rejected,
+            "api_calls": api_calls}
