@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 from harness import EventSourceMapping, Function, Table, Topology
-from harness.runtime.streams.ttl import expire_now
 
 TTL_IDENTITY = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
 REMOVES = ['{"eventName": ["REMOVE"]}']
@@ -37,6 +36,7 @@ def _put(h: Any, key: str, expires_at: int) -> None:
 
 
 def test_item9_expire_now_deletes_what_has_expired_as_ttl_removes_for_every_mapping(harness_for: Any) -> None:
+    from harness.runtime.streams.ttl import expire_now
     for view in ("NEW_AND_OLD_IMAGES", "KEYS_ONLY"):
         h = harness_for(_topology(view))
         ddb, table = h.client("dynamodb"), h.table_name("items")
