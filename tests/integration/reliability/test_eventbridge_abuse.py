@@ -5,9 +5,12 @@ from __future__ import annotations
 import http.client
 import json
 import selectors
+import shutil
 import socket
+import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -73,7 +76,10 @@ def test_a_bad_content_length_is_a_400_at_once(server: EventBridgeServer, length
     assert head.startswith(b"HTTP/1.1 400 ") and b"SerializationException" in head
 
 
+@pytest.mark.parametrize("server", [{}, {"max_connections": 4, "idle_timeout_s": 1.0}], indirect=True)
 def test_a_thousand_simultaneous_connections_are_all_served(server: EventBridgeServer) -> None:
+    """Also while every slot is held by a stalled client, so that all of them wait in the backlog."""
+    stalled = [_stalled(server) for _ in range(server.max_connections if server.max_connections < 10 else 0)]
     n, deadline = 1000, time.monotonic() + 120
     request = (b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: AWSEvents.ListEventBuses\r\nConnection: close\r\n"
                b"Content-Type: application/x-amz-json-1.1\r\nContent-Length: 2\r\n\r\n{}")
@@ -102,10 +108,19 @@ def test_a_thousand_simultaneous_connections_are_all_served(server: EventBridgeS
             if not chunk:
                 sel.unregister(s)
                 s.close()
-    for s in list(sel.get_map().values()):
-        s.fileobj.close()  # type: ignore[union-attr]
+    for s in [*stalled, *(k.fileobj for k in sel.get_map().values())]:
+        s.close()  # type: ignore[union-attr]
     ok = sum(1 for r in replies.values() if r.startswith(b"HTTP/1.1 200 "))
     assert not failures and ok == n, f"{ok}/{n} served; failures: {sorted(set(failures))} x{len(failures)}"
+
+
+@pytest.mark.skipif(shutil.which("ss") is None, reason="needs ss (iproute2) to read the listen backlog")
+def test_the_listen_backlog_holds_a_thousand_waiting_clients(server: EventBridgeServer) -> None:
+    """Clients beyond the served ones wait in the kernel's accept queue; when it is full their SYNs are
+    dropped (or, with tcp_abort_on_overflow, reset). For a listening socket ss's Send-Q is that queue's size."""
+    out = subprocess.run(["ss", "-Hltn", f"sport = :{_port(server)}"], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert int(out[2]) >= min(1000, int(Path("/proc/sys/net/core/somaxconn").read_text())), out
 
 
 @pytest.mark.parametrize(("operation", "body", "code"), [
