@@ -29,7 +29,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from harness.runtime.streams.wire import TTL_IDENTITY
+from harness.runtime.streams.wire import TTL_IDENTITY, image_to_wire
 
 #: AWS leaves alone items whose TTL is more than five years in the past
 FIVE_YEARS_S = int(5 * 365.25 * 86_400)
@@ -117,7 +117,7 @@ def expire_now(dynamodb: Any, table_name: str, now: float | None = None) -> int:
 def _delete(dynamodb: Any, table_name: str, table_arn: str, attribute: str, item: Mapping[str, Any],
             key_names: Sequence[str]) -> int:
     keys = {k: item[k] for k in key_names}
-    ticket = (table_arn, _key(keys))
+    ticket = (table_arn, _key(image_to_wire(keys)))  # as the reader will see the record's Keys
     ttl_value = (attribute, json.dumps(item[attribute], sort_keys=True))
     with _lock:  # before the delete: a reader may read its record before DeleteItem returns
         _pending.setdefault(ticket, []).append(ttl_value)

@@ -38,10 +38,17 @@ def to_wire(record: Mapping[str, Any]) -> StreamRecord:
         ddb["ApproximateCreationDateTime"] = int(seconds) if seconds.is_integer() else seconds
     for image in ("Keys", "NewImage", "OldImage"):
         values = ddb.get(image)
-        if values and any(next(iter(v)) in _PARSED for v in values.values()):
-            ddb[image] = {k: _wire_value(v) for k, v in values.items()}
+        if values:
+            ddb[image] = image_to_wire(values)
     out["dynamodb"] = ddb
     return out
+
+
+def image_to_wire(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An item, key or image as boto3 parsed it -> as AWS sends it (base64 binaries); as is when it has none."""
+    if not any(next(iter(v)) in _PARSED for v in values.values()):
+        return values
+    return {k: _wire_value(v) for k, v in values.items()}
 
 
 #: attribute types boto3 parses (binaries) or that may contain them (maps, lists)
@@ -65,4 +72,4 @@ def _b64(value: bytes | str) -> str:
     return value if isinstance(value, str) else base64.b64encode(value).decode()
 
 
-__all__ = ["LOCAL_TTL_EVENT_NAME", "StreamRecord", "TTL_IDENTITY", "to_wire"]
+__all__ = ["LOCAL_TTL_EVENT_NAME", "StreamRecord", "TTL_IDENTITY", "image_to_wire", "to_wire"]

@@ -81,3 +81,17 @@ def test_exactly_the_removes_expire_now_caused_are_marked_for_every_reader() -> 
         mark_ttl_deletions(records, STREAM_ARN)
         marked = [r["dynamodb"]["SequenceNumber"] for r in records if r.get("userIdentity") == TTL_IDENTITY]
         assert marked == ["2", "3"], json.dumps(records)
+
+
+def test_a_binary_key_is_matched_as_the_record_carries_it() -> None:
+    class BinaryKeyTable(FakeTable):
+        def scan(self, **_: Any) -> dict[str, Any]:
+            return {"Items": [{"k": {"B": b"\x00\xff"}, "exp": {"N": "1"}}]}
+
+        def delete_item(self, **_: Any) -> None:
+            pass
+
+    expire_now(BinaryKeyTable({}), "t", now=2_000_000_000)
+    records = [to_wire({"eventName": "REMOVE", "dynamodb": {"Keys": {"k": {"B": b"\x00\xff"}}, "SequenceNumber": "9"}})]
+    mark_ttl_deletions(records, STREAM_ARN)
+    assert records[0]["userIdentity"] == TTL_IDENTITY
