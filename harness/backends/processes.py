@@ -34,7 +34,6 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +96,8 @@ def _die_with_parent() -> None:  # runs in the child between fork and exec
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-_SpawnRequest = tuple[dict[str, Any], "Future[subprocess.Popen[bytes]]"]
+#: a request to the spawner: Popen's keyword arguments, and where to put the Popen (or the error)
+_SpawnRequest = tuple[dict[str, Any], "queue.SimpleQueue[subprocess.Popen[bytes] | BaseException]"]
 _spawn_lock = threading.Lock()
 _spawn_queue: queue.SimpleQueue[_SpawnRequest] | None = None
 _spawn_pid: int | None = None
@@ -113,18 +113,21 @@ def spawn(**popen_kwargs: Any) -> subprocess.Popen[bytes]:
             threading.Thread(target=_spawner, args=(_spawn_queue,), name="streamharness-server-spawner",
                              daemon=True).start()
         requests = _spawn_queue
-    done: Future[subprocess.Popen[bytes]] = Future()
-    requests.put((popen_kwargs, done))
-    return done.result()
+    reply: queue.SimpleQueue[subprocess.Popen[bytes] | BaseException] = queue.SimpleQueue()
+    requests.put((popen_kwargs, reply))
+    result = reply.get()
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def _spawner(requests: queue.SimpleQueue[_SpawnRequest]) -> None:
     while True:
-        kwargs, done = requests.get()
+        kwargs, reply = requests.get()
         try:
-            done.set_result(subprocess.Popen(**kwargs))
+            reply.put(subprocess.Popen(**kwargs))
         except BaseException as e:  # noqa: BLE001 - handed to the caller, the spawner lives on
-            done.set_exception(e)
+            reply.put(e)
 
 
 class ManagedProcess:
