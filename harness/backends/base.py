@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -93,6 +94,14 @@ class Backend(ABC):
 
     @abstractmethod
     def stop(self) -> None: ...
+
+    def failure(self) -> Exception | None:
+        """Why the backend can no longer serve (e.g. :class:`~harness.backends.processes.BackendDied`: a server
+        of ours died), else None. Cheap: whoever waits on the backend polls it and stops waiting."""
+        return None
+
+    def on_failure(self, callback: Callable[[Exception], None]) -> None:
+        """Have ``callback(error)`` called once the backend fails (never, for a backend without servers of ours)."""
 
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for ``service`` on this backend; shared (boto3 clients are thread-safe)."""

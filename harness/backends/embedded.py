@@ -4,12 +4,15 @@ from __future__ import annotations
 import http.client
 import sys
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 from harness.backends import dynamodb_local
 from harness.backends.base import AWS_STREAM_FIDELITY, Backend, Capabilities, EventBridgeRouting
-from harness.backends.processes import ManagedProcess, free_port
+from harness.backends.processes import BackendDied, Listener, ManagedProcess, free_port
 from harness.emulators.eventbridge import EventBridgeServer
 
+MOTO_SERVER = str(Path(__file__).with_name("moto_server.py"))
 MOTO_DYNAMODB_LOSS = (
     "moto serves DynamoDB, so stream records lose AWS semantics: writes that change nothing still emit "
     "MODIFY records, UpdateItem on a new key emits two INSERTs, and every table has one shard")
@@ -63,18 +66,19 @@ class EmbeddedBackend(Backend):
 
     def start(self) -> None:
         t0 = time.perf_counter()
-        ddb_argv = self._dynamodb_local_argv()  # may fetch the jar on first use: not part of start time
-        t0 = time.perf_counter() if ddb_argv else t0
+        new_dynamodb_local = self._dynamodb_local_factory()  # may fetch the jar on first use: not part of start time
+        t0 = time.perf_counter() if new_dynamodb_local else t0
         try:
-            moto_port = free_port()
-            moto = ManagedProcess("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                                           str(moto_port)], moto_port, lambda: _moto_healthy(moto_port))
-            self.processes.append(moto.start())
+            listener = Listener()  # -P: nothing from the current directory is importable in the server
+            moto = ManagedProcess("moto", [sys.executable, "-P", MOTO_SERVER, str(listener.fd)], _moto_healthy,
+                                  listener=listener)
+            self.processes.append(moto)
+            moto.start()
             ddb = None
-            if ddb_argv:
-                port, argv = ddb_argv
-                ddb = ManagedProcess("dynamodb-local", argv(port), port, lambda: _dynamodb_healthy(port))
-                self.processes.append(ddb.start())
+            if new_dynamodb_local:
+                ddb = new_dynamodb_local()
+                self.processes.append(ddb)
+                ddb.start()
             for p in self.processes:
                 p.wait_ready(self._ready_timeout)
         except BaseException:
@@ -93,7 +97,7 @@ class EmbeddedBackend(Backend):
         self.endpoints["events"] = self.eventbridge.url
         self.startup_s = time.perf_counter() - t0
 
-    def _dynamodb_local_argv(self):  # type: ignore[no-untyped-def]
+    def _dynamodb_local_factory(self) -> Callable[[], ManagedProcess] | None:
         if self._dynamodb_choice == "moto":
             self._stream_fidelity = MOTO_DYNAMODB_LOSS
             return None
@@ -109,11 +113,31 @@ class EmbeddedBackend(Backend):
         launcher = dynamodb_local.loopback_launcher(java, jar_dir)
         if launcher is None:
             self._warn("no javac to build the loopback launcher: DynamoDB Local listens on every interface")
-        return free_port(), lambda port: dynamodb_local.command(java, jar_dir, port, launcher)
+
+            def plain() -> ManagedProcess:  # binds a port of its own choosing: the jar cannot inherit a socket
+                port = free_port()
+                return ManagedProcess("dynamodb-local", dynamodb_local.command(java, jar_dir, port, None),
+                                      _dynamodb_healthy, port=port)
+            return plain
+
+        def loopback() -> ManagedProcess:  # the launcher serves on the socket we bound (its stdin)
+            listener = Listener()
+            return ManagedProcess("dynamodb-local", dynamodb_local.command(java, jar_dir, listener.port, launcher),
+                                  _dynamodb_healthy, listener=listener, listener_on_stdin=True)
+        return loopback
 
     def _warn(self, message: str) -> None:
         self.warnings.append(message)
         print(f"streamharness: warning: {message}", file=sys.stderr, flush=True)
+
+    def failure(self) -> BackendDied | None:
+        """The first of our servers that died while in use, else None (cheap: poll it while waiting)."""
+        return next((p.failure for p in self.processes if p.failure is not None), None)
+
+    def on_failure(self, callback: Callable[[BackendDied], None]) -> None:
+        """``callback(error)`` on a watcher thread when one of our servers dies while in use."""
+        for p in self.processes:
+            p.on_exit(callback)
 
     def stop(self) -> None:
         if self.eventbridge is not None:

@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from harness.emulators.eventbridge.shapes import check_request
 from harness.emulators.eventbridge.models import (
     BusEvent,
     EventsError,
@@ -50,8 +51,8 @@ def _page(items: list[dict[str, Any]], params: Mapping[str, Any], key: str) -> d
         start = int(params.get("NextToken") or 0)
     except ValueError:
         raise ValidationException("The NextToken is invalid.") from None
-    limit = params.get("Limit")
-    end = len(items) if not limit else start + int(limit)
+    limit = params.get("Limit")  # an integer of 1-100: checked against the API model (shapes.py)
+    end = len(items) if limit is None else start + limit
     out: dict[str, Any] = {key: items[start:end]}
     if end < len(items):
         out["NextToken"] = str(end)
@@ -81,6 +82,7 @@ class EventsApi:
                 raise SerializationException(f"Start of structure or map found where not expected: {e}") from None
             if not isinstance(params, dict):
                 raise SerializationException("The request body must be a JSON object")
+            check_request(target[len(TARGET_PREFIX):], params, body)
             return 200, op(self, params)
         except EventsError as e:
             return e.status, {"__type": e.code, "message": e.message}

@@ -4,6 +4,12 @@ Stdlib only (``http.server``): one thread per client connection, HTTP/1.1 keep-a
 only, a free port. Each response goes out in one write with Nagle disabled, so a keep-alive
 client never waits on delayed ACKs.
 
+Under abuse it stays bounded: a connection silent for ``idle_timeout_s`` (mid-request or between
+keep-alive requests) is closed; at most ``max_connections`` are served at once, and further ones
+wait in the listen backlog (as deep as the kernel allows) until a slot frees, instead of being
+reset; a Content-Length that is not a decimal number, or over :data:`MAX_BODY_BYTES`, is answered
+400 and the connection closed, before any body is read.
+
 Matched events are handed to *sinks* (dispatchers, one per running harness): a sink takes the
 targets of the rules it owns (the rules its topology deployed); targets of other rules (created
 at run time, e.g. by a handler) go to the first attached sink. With no sink attached (a backend
@@ -22,6 +28,12 @@ from typing import Any, Protocol
 
 from harness.emulators.eventbridge.models import BusEvent, EventsModel, Match, new_id
 from harness.emulators.eventbridge.responses import CONTENT_TYPE, EventsApi
+
+#: PutEvents carries at most 10 entries of 256 KB; JSON escaping can double that
+MAX_BODY_BYTES = 8 * 1024 * 1024
+MAX_HEADERS = 100
+DEFAULT_MAX_CONNECTIONS = 256
+DEFAULT_IDLE_TIMEOUT_S = 60.0
 
 
 def _dumps(value: Any) -> bytes:
@@ -45,6 +57,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
+        self.timeout = self.server.idle_timeout_s  # StreamRequestHandler applies it to the socket
         super().setup()
         with self.server.connections_lock:
             self.server.connections.add(self.connection)
@@ -75,13 +88,24 @@ class _Handler(BaseHTTPRequestHandler):
                 h = self.rfile.readline(65537)
                 if h in (b"\r\n", b"\n", b""):
                     break
+                if len(headers) >= MAX_HEADERS:
+                    self.close_connection = True
+                    self._send(400, b'{"__type":"SerializationException","message":"too many request headers"}')
+                    return
                 name, _, value = h.partition(b":")
                 headers[name.strip().lower()] = value.strip()
             connection = headers.get(b"connection", b"").lower()
             self.close_connection = connection == b"close" or (version == b"HTTP/1.0" and connection != b"keep-alive")
+            length_text = headers.get(b"content-length") or b"0"
+            if not length_text.isdigit() or int(length_text) > MAX_BODY_BYTES:
+                self.close_connection = True
+                self._send(400, _dumps({"__type": "SerializationException", "message":
+                                        f"Content-Length {length_text.decode('latin-1')!r} is not a length of at "
+                                        f"most {MAX_BODY_BYTES} bytes"}))
+                return
+            length = int(length_text)
             if headers.get(b"expect", b"").lower() == b"100-continue":
                 self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            length = int(headers.get(b"content-length") or 0)
             body = self.rfile.read(length) if length else b""
             if method == b"GET":  # a health check
                 self._send(200, b'{"status":"ok"}')
@@ -110,20 +134,53 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    request_queue_size = 128
+    request_queue_size = socket.SOMAXCONN  # the kernel caps it (net.core.somaxconn)
 
-    def __init__(self, api: EventsApi) -> None:
+    def __init__(self, api: EventsApi, max_connections: int, idle_timeout_s: float) -> None:
         self.api = api
+        self.idle_timeout_s = idle_timeout_s
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        #: connections being served now, and the most ever served at once
+        self.active = 0
+        self.peak_connections = 0
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self.stopping = threading.Event()
         super().__init__(("127.0.0.1", 0), _Handler)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept only with a free slot: beyond ``max_connections`` clients wait in the backlog."""
+        while not self._slots.acquire(timeout=0.05):
+            if self.stopping.is_set():
+                raise OSError("the endpoint is stopping")  # serve_forever's loop skips this accept
+        try:
+            conn, address = super().get_request()
+        except BaseException:
+            self._slots.release()
+            raise
+        with self.connections_lock:
+            self.active += 1
+            self.peak_connections = max(self.peak_connections, self.active)
+        return conn, address
+
+    def shutdown_request(self, request: Any) -> None:
+        """Every accepted connection ends here exactly once (handled, refused or failed): free its slot."""
+        try:
+            super().shutdown_request(request)
+        finally:
+            with self.connections_lock:
+                self.active -= 1
+            self._slots.release()
 
 
 class EventBridgeServer:
     """The model, its HTTP endpoint and the routing of matched events to sinks."""
 
-    def __init__(self, region: str = "us-east-1", account_id: str = "123456789012") -> None:
+    def __init__(self, region: str = "us-east-1", account_id: str = "123456789012", *,
+                 max_connections: int = DEFAULT_MAX_CONNECTIONS, idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S) -> None:
         self.model = EventsModel(region, account_id)
+        self.max_connections = max_connections
+        self.idle_timeout_s = idle_timeout_s
         self.api = EventsApi(self.model, self.publish)
         self._sinks: list[Sink] = []
         self._sinks_lock = threading.Lock()
@@ -134,7 +191,7 @@ class EventBridgeServer:
         self.url = ""
 
     def start(self) -> EventBridgeServer:
-        self._server = _Server(self.api)
+        self._server = _Server(self.api, self.max_connections, self.idle_timeout_s)
         host, port = self._server.server_address[:2]
         self.url = f"http://{host}:{port}"
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -145,6 +202,7 @@ class EventBridgeServer:
     def stop(self) -> None:
         server, self._server = self._server, None
         if server is not None:
+            server.stopping.set()
             server.shutdown()
             with server.connections_lock:
                 for conn in list(server.connections):  # idle keep-alive connections: end their threads
@@ -190,4 +248,4 @@ class EventBridgeServer:
                 s.accept(routed[id(s)])
 
 
-__all__ = ["EventBridgeServer", "Sink"]
+__all__ = ["DEFAULT_IDLE_TIMEOUT_S", "DEFAULT_MAX_CONNECTIONS", "EventBridgeServer", "MAX_BODY_BYTES", "Sink"]

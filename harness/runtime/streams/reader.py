@@ -17,6 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from harness.runtime.streams.ttl import mark_ttl_deletions
 from harness.runtime.streams.wire import StreamRecord, to_wire
 
 
@@ -106,6 +107,7 @@ class ShardReader:
             else:
                 raise
         records = [to_wire(r) for r in response.get("Records", [])]
+        mark_ttl_deletions(records, self.stream_arn)
         if records:
             self.last_read_sequence = records[-1]["dynamodb"]["SequenceNumber"]
         self._iterator = response.get("NextShardIterator")

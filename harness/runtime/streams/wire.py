@@ -9,13 +9,28 @@ from typing import Any
 StreamRecord = dict[str, Any]
 
 
+#: what AWS puts in the record of a TTL deletion (DynamoDB Streams API reference, Record and Identity)
+TTL_IDENTITY: Mapping[str, str] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+#: DynamoDB Local's event name for its own TTL deletions (its SDK's "unknown enum value"), with no identity
+LOCAL_TTL_EVENT_NAME = "UNKNOWN_TO_SDK_VERSION"
+
+
 def to_wire(record: Mapping[str, Any]) -> StreamRecord:
     """Undo boto3's parsing so the record is the JSON AWS sends.
 
     boto3 turns ``ApproximateCreationDateTime`` into a datetime and binary attributes into bytes;
-    Lambda's event carries epoch seconds and base64 strings.
+    Lambda's event carries epoch seconds and base64 strings, and ``userIdentity`` with lower-case
+    ``type`` and ``principalId``. DynamoDB Local's TTL deletions become AWS's: a REMOVE with the
+    TTL service identity.
     """
     out = dict(record)
+    if out.get("eventName") == LOCAL_TTL_EVENT_NAME:
+        out["eventName"] = "REMOVE"
+        out["userIdentity"] = dict(TTL_IDENTITY)
+    elif isinstance(out.get("userIdentity"), Mapping):
+        identity = out["userIdentity"]
+        out["userIdentity"] = {"type": identity.get("Type", identity.get("type")),
+                               "principalId": identity.get("PrincipalId", identity.get("principalId"))}
     ddb = dict(out.get("dynamodb") or {})
     ts = ddb.get("ApproximateCreationDateTime")
     if isinstance(ts, datetime):
@@ -23,10 +38,17 @@ def to_wire(record: Mapping[str, Any]) -> StreamRecord:
         ddb["ApproximateCreationDateTime"] = int(seconds) if seconds.is_integer() else seconds
     for image in ("Keys", "NewImage", "OldImage"):
         values = ddb.get(image)
-        if values and any(next(iter(v)) in _PARSED for v in values.values()):
-            ddb[image] = {k: _wire_value(v) for k, v in values.items()}
+        if values:
+            ddb[image] = image_to_wire(values)
     out["dynamodb"] = ddb
     return out
+
+
+def image_to_wire(values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An item, key or image as boto3 parsed it -> as AWS sends it (base64 binaries); as is when it has none."""
+    if not any(next(iter(v)) in _PARSED for v in values.values()):
+        return values
+    return {k: _wire_value(v) for k, v in values.items()}
 
 
 #: attribute types boto3 parses (binaries) or that may contain them (maps, lists)
@@ -50,4 +72,4 @@ def _b64(value: bytes | str) -> str:
     return value if isinstance(value, str) else base64.b64encode(value).decode()
 
 
-__all__ = ["StreamRecord", "to_wire"]
+__all__ = ["LOCAL_TTL_EVENT_NAME", "StreamRecord", "TTL_IDENTITY", "image_to_wire", "to_wire"]
