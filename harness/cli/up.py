@@ -77,14 +77,20 @@ def up(topology_path: str, handlers: tuple[str, ...], backend: str, prefix: str,
             h.stop()
             fail(f"the harness could not start: {type(e).__name__}: {e}", EXIT_HARNESS_FAILED)
         _print_ready(h, console)
+        died: list[BaseException] = []
+        stop = threading.Event()
+        h.backend.on_failure(lambda e: (died.append(e), stop.set()))  # a server died: stop waiting, say which
         try:
             with StatusBar(console, lambda: status_line(h.stats(), live.counts)):
-                threading.Event().wait()
+                while not stop.wait(0.5):
+                    pass
         except KeyboardInterrupt:
             pass
         console.print("stopping", style="bold")
         console.print(stats_table(h.stats()))
         h.stop()
+        if died:
+            fail(str(died[0]), EXIT_HARNESS_FAILED)
     finally:
         signal.signal(signal.SIGTERM, previous)
         for u in unsubscribe:
