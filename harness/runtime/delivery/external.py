@@ -124,6 +124,12 @@ class ExternalEventBridge:
             t.join(self.wait_time_s + 5)
         self._threads.clear()
 
+    def problems(self) -> list[str]:
+        """A drain health check: pollers that died while running."""
+        if self._stop.is_set():
+            return []
+        return [f"eventbridge (external): poller thread {t.name} has died" for t in self._threads if not t.is_alive()]
+
     # -- polling ----------------------------------------------------------------------------
     def _poll(self, url: str, handle: Any) -> None:
         """Long-poll ``url``; ``handle(messages)`` returns the messages it took (to delete)."""
@@ -265,6 +271,7 @@ def attach_external(runtime: Any, dispatcher: Dispatcher, *, wait_time_s: int = 
     """Start the pollers of a started runtime's deployment; drain waits for them, stop stops them."""
     ext = ExternalEventBridge(runtime, dispatcher, wait_time_s=wait_time_s).start()
     runtime.add_drain_check(ext.pending)
+    runtime.add_health_check(ext.problems)
     runtime.add_stopper(ext.stop)
     return ext
 

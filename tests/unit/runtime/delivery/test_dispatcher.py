@@ -1,6 +1,7 @@
 """Target delivery with fakes for the backend and the invoker: retries, backoff, DLQ shape, trace."""
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -79,6 +80,12 @@ class FakeInvoker:
             self.failures -= 1
             return InvocationResult(request_id, ok=False, error_type="ValueError", error_message="poison")
         return InvocationResult(request_id, ok=True, response={"ok": True}, logs=[("stdout", "hi")])
+
+    def hold_environment(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+    def stop(self) -> None:
+        pass
 
 
 class Setup:
