@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 import threading
+import time
 import types
 from collections.abc import Callable
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 
 from harness.runtime import EngineOptions, PipelineBroken, Runtime
+from harness.runtime.clock import Clock
 from harness.runtime.esm.engine import LaneState, MappingConfig, MappingPorts, MappingRuntime, ShardState
 from harness.runtime.functions import FunctionService
 from harness.runtime.ids import IdSource
@@ -47,10 +49,10 @@ class CallInvoker:
 class Engine:
     """A Runtime around one mapping of the in-memory stream: what Runtime.start builds, minus the backend."""
 
-    def __init__(self, handler: Handler, streams: InMemoryStreams, **spec: Any) -> None:
+    def __init__(self, handler: Handler, streams: InMemoryStreams, clock: Clock | None = None, **spec: Any) -> None:
         self.trace = Trace()
         self.runtime = Runtime(types.SimpleNamespace(), types.SimpleNamespace(), self.trace, FAST,  # type: ignore[arg-type]
-                               ids=IdSource(7))
+                               clock=clock, ids=IdSource(7))
         rt = self.runtime
         rt.invokers["fn"] = CallInvoker(handler)
         config = MappingConfig(EventSourceMapping("fn", "t", name="m", **spec), stream_arn=streams.stream_arn,
@@ -189,3 +191,31 @@ def test_seeded_ids_repeat_run_after_run() -> None:
 
     first = run()
     assert len(first) == 3 and first == run()
+
+
+class MovableClock:
+    """Real monotonic time (waits work), a wall clock the test moves."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+
+def test_the_harness_clock_decides_record_age() -> None:
+    s = InMemoryStreams()
+    clock = MovableClock()
+
+    def fails_then_time_passes(event: dict[str, Any]) -> None:
+        clock.offset += 120  # two minutes pass during each invocation
+        raise ValueError("poison")
+
+    with Engine(fails_then_time_passes, s, clock=clock, maximum_record_age_in_seconds=60) as e:
+        _put(s, "a", 1)
+        e.runtime.drain(10)
+    (give_up,) = e.trace.of("give_up")
+    assert give_up["condition"] == "RecordAgeExceeded" and give_up["invocations"] == 1
