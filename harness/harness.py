@@ -11,8 +11,8 @@ from typing import Any
 from harness.backends import Backend, create_backend
 from harness.deploy import Deployment, deploy, teardown
 from harness.runtime import DrainReport, EngineOptions, MappingStats, Runtime
-from harness.runtime.delivery import DeliveryOptions, Dispatcher, attach_dispatcher
 from harness.runtime.clock import Clock
+from harness.runtime.delivery import DeliveryOptions, Dispatcher, attach_dispatcher
 from harness.runtime.delivery.external import ExternalEventBridge, attach_external
 from harness.runtime.environ import ENVIRON, Layer
 from harness.runtime.ids import IdSource

@@ -38,6 +38,8 @@ class InvocationRequest:
     #: the payload as the trace shows it, when it differs from ``event`` (None: ``event`` itself)
     view: Any = None
     request_id: str = ""             # empty: the service makes one
+    #: whether the ``invoke`` event carries the payload (None: the service's default)
+    trace_payload: bool | None = None
 
 
 Proceed = Callable[[InvocationRequest], InvocationResult]
@@ -76,7 +78,8 @@ class FunctionService:
         if not request.request_id:
             request = replace(request, request_id=self.ids.request_id())
         emit, fn, rid = self.trace.emit, request.function, request.request_id
-        payload = {"event": request.event if request.view is None else request.view} if self.trace_payloads else {}
+        with_payload = self.trace_payloads if request.trace_payload is None else request.trace_payload
+        payload = {"event": request.event if request.view is None else request.view} if with_payload else {}
         emit("invoke", function=fn, **request.tags, **request.invoke_fields, request_id=rid, attempt=request.attempt,
              **payload)
         result = self._chain(0, request)

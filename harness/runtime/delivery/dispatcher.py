@@ -411,7 +411,8 @@ def deliver_to_lambda(dispatcher: Dispatcher, d: Delivery) -> None:
     result = dispatcher.functions.invoke(InvocationRequest(
         function, _input(d).as_lambda_payload(), attempt=d.attempt,
         tags={"source": "eventbridge", "rule": dispatcher.rule_name(d.match)},
-        invoke_fields={"target": d.target.id, "event_id": d.event.id}))
+        invoke_fields={"target": d.target.id, "event_id": d.event.id},
+        trace_payload=dispatcher.options.trace_payloads))
     if not result.ok:
         raise DeliveryError("ERROR_FROM_TARGET", f"{result.error_type}: {result.error_message}")
 

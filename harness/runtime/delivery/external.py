@@ -31,10 +31,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from harness.patterns import EventPattern, compile_pattern
-from harness.runtime.delivery.dispatcher import Delivery, Dispatcher
 from harness.emulators.eventbridge.models import BusEvent, Match, TargetModel
+from harness.patterns import EventPattern, compile_pattern
 from harness.patterns.transform import TargetInput
+from harness.runtime.delivery.dispatcher import Delivery, Dispatcher
 
 #: seconds each receive waits for messages (a long poll); also the longest a stop waits for a poller
 WAIT_TIME_S = 1

@@ -11,7 +11,6 @@ would end Lambda's runtime process: it is the function error ``Runtime.ExitError
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import threading
 import time
@@ -20,9 +19,9 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
+from harness.runtime.environ import ENVIRON, Layer
 from harness.runtime.invoker import calls as api_calls
 from harness.runtime.invoker import logcapture
-from harness.runtime.environ import ENVIRON, Layer
 from harness.runtime.invoker.context import LambdaContext
 from harness.runtime.invoker.result import EXIT_ERROR, InvocationResult, exit_message, exit_status
 from harness.topology.specs import Function

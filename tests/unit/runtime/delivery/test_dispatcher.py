@@ -12,8 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import Function
-from harness.runtime.delivery.dispatcher import DELIVERERS, DeliveryError, DeliveryOptions, Dispatcher
 from harness.emulators.eventbridge.models import EventsModel
+from harness.runtime.delivery.dispatcher import DELIVERERS, DeliveryError, DeliveryOptions, Dispatcher
 from harness.runtime.invoker import InvocationResult
 from harness.trace import Trace
 

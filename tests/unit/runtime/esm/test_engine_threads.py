@@ -15,7 +15,6 @@ import pytest
 from harness.runtime import EngineOptions, PipelineBroken, Runtime
 from harness.runtime.clock import Clock
 from harness.runtime.esm.engine import LaneState, MappingConfig, MappingPorts, MappingRuntime, ShardState
-from harness.runtime.functions import FunctionService
 from harness.runtime.ids import IdSource
 from harness.runtime.invoker import InvocationResult
 from harness.runtime.streams.memory import InMemoryStreams
