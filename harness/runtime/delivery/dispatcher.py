@@ -123,7 +123,7 @@ class Dispatcher:
         self._outstanding: set[Delivery] = set()
         self._workers: list[threading.Thread] = []
         self._stopping = False
-        #: per (rule ARN, target id): accepted, succeeded, dead_lettered, dropped (see accounting())
+        #: per (rule ARN, target id): accepted, succeeded, dead_lettered, dropped (see problems())
         self._targets: dict[tuple[str, str], dict[str, int]] = {}
 
     # -- the sink protocol (see server.py) --------------------------------------------------
