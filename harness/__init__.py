@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from harness.harness import Harness
-from harness.runtime import DrainReport, DrainTimeout, EngineOptions, MappingStats
+from harness.runtime import DrainError, DrainReport, DrainTimeout, EngineOptions, MappingStats, PipelineBroken
 from harness.runtime.delivery import DeliveryOptions
 from harness.topology import (
     EventBus,
@@ -30,7 +30,7 @@ from harness.trace import Trace
 __version__ = "0.1.0"
 __all__ = [
     "DeliveryOptions", "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription", "Target", "Topic",
-    "DrainReport", "DrainTimeout", "EngineOptions", "EventSourceMapping", "FilterCriteria", "Function",
+    "DrainError", "DrainReport", "DrainTimeout", "PipelineBroken", "EngineOptions", "EventSourceMapping", "FilterCriteria", "Function",
     "GlobalSecondaryIndex", "Harness", "KeyAttribute", "MappingStats", "Queue", "RedrivePolicy",
     "StartingPosition", "StreamViewType", "Table", "Topology", "Trace", "ValidationException",
 ]

@@ -1,7 +1,6 @@
 """The public entry point: ``with Harness(topology) as h: ...``."""
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -13,8 +12,11 @@ from harness.backends import Backend, create_backend
 from harness.deploy import Deployment, deploy, teardown
 from harness.deploy.ownership import validate_names
 from harness.runtime import DrainReport, EngineOptions, MappingStats, Runtime
+from harness.runtime.clock import Clock
 from harness.runtime.delivery import DeliveryOptions, Dispatcher, attach_dispatcher
 from harness.runtime.delivery.external import ExternalEventBridge, attach_external
+from harness.runtime.environ import ENVIRON, Layer
+from harness.runtime.ids import IdSource
 from harness.topology import Topology
 from harness.trace import Trace
 
@@ -25,13 +27,19 @@ class Harness:
     """Starts a backend, deploys a topology, runs its functions and mappings; cleans up on exit.
 
     While it runs, ``os.environ`` carries the backend's AWS_ENDPOINT_URL_<SERVICE> variables, region
-    and dummy credentials, so plain ``boto3.client(...)`` anywhere in this process reaches it.
+    and dummy credentials, so plain ``boto3.client(...)`` anywhere in this process reaches it; harnesses
+    that overlap each restore exactly what they set (harness/runtime/environ.py).
+
+    Each harness owns its state: its trace, its clock (``clock=``: monotonic and wall time, for tests
+    that move time), its ids (``seed=N``: request, batch and event ids repeat run after run), its
+    environment layer, its write nudges and the ``sys.path`` entries it added (removed on stop).
     """
 
     def __init__(self, topology: Topology | str | Path, backend: str | Backend = "embedded", *,
                  prefix: str = "sh-", region: str = "us-east-1", options: EngineOptions | None = None,
                  handlers_path: Sequence[str | Path] = (), keep: bool = False, adopt: bool = False,
-                 eventbridge: DeliveryOptions | str | None = None, **backend_options: Any) -> None:
+                 eventbridge: DeliveryOptions | str | None = None, clock: Clock | None = None,
+                 seed: int | None = None, **backend_options: Any) -> None:
         if isinstance(eventbridge, str):  # the backend's choice of EventBridge (e.g. "moto"), not delivery timings
             if isinstance(backend, Backend):
                 raise TypeError(f"eventbridge={eventbridge!r} chooses the backend's EventBridge; pass it to the "
@@ -55,9 +63,13 @@ class Harness:
         #: use existing resources that lack our tag instead of refusing (they are never deleted)
         self.adopt = adopt
         self.trace = Trace()
+        self.clock = clock
+        self.ids = IdSource(seed)
         self.timings: dict[str, float] = {}
         self._handlers_path = [str(Path(p).resolve()) for p in handlers_path]
-        self._saved_env: dict[str, str | None] = {}
+        self._added_paths: list[str] = []
+        self._env_layer: Layer | None = None
+        self._nudged: list[Any] = []   # clients whose write events call this harness's _nudge
         self._deployment: Deployment | None = None
         self._runtime: Runtime | None = None
         self._dispatcher: Dispatcher | None = None
@@ -80,6 +92,7 @@ class Harness:
         for p in reversed(self._handlers_path):
             if p not in sys.path:
                 sys.path.insert(0, p)
+                self._added_paths.append(p)
         if self._owns_backend:
             self.backend.start()
         self.timings["backend_start_s"] = self.backend.startup_s
@@ -89,14 +102,20 @@ class Harness:
         t1 = time.perf_counter()
         self._deployment = deploy(self.topology, self.backend, self.prefix, adopt=self.adopt)
         self.timings["deploy_s"] = time.perf_counter() - t1
-        self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options)
+        self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options, clock=self.clock,
+                                ids=self.ids)
         self._runtime.start()
+        runtime = self._runtime
+        # a server of the backend that dies makes drain fail at once, naming it (not wait, not call it quiet)
+        runtime.add_health_check(lambda: [str(f)] if (f := self.backend.failure()) is not None else [])
+        self.backend.on_failure(lambda _: runtime.activity())
         self._dispatcher = attach_dispatcher(self._runtime, self.eventbridge_options)
         if self.backend.capabilities.external_eventbridge:  # the backend's EventBridge routes: poll delivery and capture queues
             self._external = attach_external(self._runtime, self._dispatcher)
         self.timings["startup_s"] = time.perf_counter() - t0
 
     def stop(self) -> None:
+        self._stop_nudges()
         if self._runtime is not None:
             self._runtime.stop()
             self._runtime = None
@@ -112,20 +131,21 @@ class Harness:
             if self._owns_backend:
                 self.backend.stop()
             self._restore_env()
+            for p in self._added_paths:
+                if p in sys.path:
+                    sys.path.remove(p)
+            self._added_paths.clear()
             self.trace.emit("backend", state="stopped", backend=self.backend.name)
 
     def _apply_env(self, env: dict[str, str]) -> None:
-        for k, v in env.items():
-            self._saved_env.setdefault(k, os.environ.get(k))
-            os.environ[k] = v
+        if self._env_layer is not None:
+            ENVIRON.pop(self._env_layer)
+        self._env_layer = ENVIRON.push(f"harness {self.prefix} ({self.backend.name})", env)
 
     def _restore_env(self) -> None:
-        for k, old in self._saved_env.items():
-            if old is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = old
-        self._saved_env.clear()
+        if self._env_layer is not None:
+            ENVIRON.pop(self._env_layer)
+            self._env_layer = None
 
     # -- use ------------------------------------------------------------------------------------
     @property
@@ -143,11 +163,22 @@ class Harness:
     def client(self, service: str) -> Any:
         """A boto3 client on the backend. DynamoDB writes through it wake the stream pollers at once."""
         client = self.backend.client(service)
-        if service == "dynamodb" and not getattr(client, "_harness_nudges", False):
+        if service == "dynamodb" and not any(c is client for c in self._nudged):
+            # the backend's client may be shared by several harnesses: each registers its own handler
+            # (unique per harness) and takes it off at stop, so none keeps another alive or goes deaf
             for op in _WRITES:
-                client.meta.events.register(f"after-call.dynamodb.{op}", self._nudge)
-            client._harness_nudges = True
+                client.meta.events.register(f"after-call.dynamodb.{op}", self._nudge, unique_id=self._nudge_id(op))
+            self._nudged.append(client)
         return client
+
+    def _nudge_id(self, op: str) -> str:
+        return f"streamharness-nudge-{id(self)}-{op}"
+
+    def _stop_nudges(self) -> None:
+        for client in self._nudged:
+            for op in _WRITES:
+                client.meta.events.unregister(f"after-call.dynamodb.{op}", unique_id=self._nudge_id(op))
+        self._nudged.clear()
 
     def _nudge(self, **_: Any) -> None:
         if self._runtime is not None:
@@ -187,6 +218,14 @@ class Harness:
 
     def drain(self, timeout: float = 30.0) -> DrainReport:
         return self.runtime.drain(timeout)
+
+    def expire_ttl(self, table: str, now: float | None = None) -> int:
+        """Delete the items of ``table`` whose TTL attribute is at or before ``now`` (default: the clock's
+        wall time), as DynamoDB's TTL sweeper would: every mapping sees REMOVE records carrying the TTL
+        service identity. Returns how many items expired."""
+        from harness.runtime.streams.ttl import expire_now
+
+        return expire_now(self.client("dynamodb"), self.table_name(table), now=now)
 
     def stats(self) -> dict[str, MappingStats]:
         return self.runtime.stats()

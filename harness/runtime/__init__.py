@@ -2,6 +2,6 @@
 from __future__ import annotations
 
 from harness.runtime.esm.engine import EngineOptions, MappingStats
-from harness.runtime.runtime import DrainReport, DrainTimeout, Runtime
+from harness.runtime.runtime import DrainError, DrainReport, DrainTimeout, PipelineBroken, Runtime
 
-__all__ = ["DrainReport", "DrainTimeout", "EngineOptions", "MappingStats", "Runtime"]
+__all__ = ["DrainError", "DrainReport", "DrainTimeout", "EngineOptions", "MappingStats", "PipelineBroken", "Runtime"]

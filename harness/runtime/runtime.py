@@ -1,23 +1,35 @@
-"""What Lambda does, done here: invokers for the functions, an engine per event source mapping,
-delivery to destinations, and ``drain`` to wait until the pipeline is quiet."""
+"""What Lambda does, done here: invokers for the functions, one function service they are all
+invoked through, an engine per event source mapping, delivery to destinations, and ``drain`` to
+wait until the pipeline is quiet (and to say so only when it is)."""
 from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from harness.backends.base import Backend
 from harness.deploy import Deployment, function_arn
-from harness.runtime.esm.engine import EngineOptions, MappingRuntime, MappingStats
+from harness.runtime.clock import Clock, SystemClock
+from harness.runtime.delivery.messaging import Messaging
+from harness.runtime.esm.engine import EngineOptions, MappingConfig, MappingPorts, MappingRuntime, MappingStats
+from harness.runtime.functions import FunctionService
+from harness.runtime.ids import IdSource
 from harness.runtime.invoker import INVOKERS, Invoker, lambda_environment, logcapture
 from harness.trace import Trace
 
 
-class DrainTimeout(TimeoutError):
+class DrainError(RuntimeError):
+    """drain() cannot say the pipeline is quiet; the message says what is wrong, and where."""
+
+
+class DrainTimeout(DrainError, TimeoutError):
     """The pipeline did not go quiet in time; the message says which shard is stuck on what."""
+
+
+class PipelineBroken(DrainError):
+    """A runtime thread died or the accounting does not add up: quiet would be a lie."""
 
 
 @dataclass(frozen=True)
@@ -28,16 +40,23 @@ class DrainReport:
 
 class Runtime:
     def __init__(self, deployment: Deployment, backend: Backend, trace: Trace,
-                 options: EngineOptions | None = None) -> None:
+                 options: EngineOptions | None = None, *, clock: Clock | None = None,
+                 ids: IdSource | None = None) -> None:
         self.deployment = deployment
         self.backend = backend
         self.trace = trace
         self.options = options or EngineOptions()
+        self.clock = clock or SystemClock(wall=self.options.clock)
+        self.ids = ids or IdSource()
+        #: drain waits on this; it is notified when anything changes state (one per runtime, not per lane)
         self.cond = threading.Condition()
-        self.last_activity = time.monotonic()
+        self.last_activity = self.clock.monotonic()
         self.invokers: dict[str, Invoker] = {}
+        self.functions = FunctionService(self.invokers, trace, ids=self.ids, trace_payloads=self.options.trace_payloads)
+        self.messaging = Messaging(backend)
         self.mappings: dict[str, MappingRuntime] = {}
         self._drain_checks: list[Callable[[], list[str]]] = []
+        self._health_checks: list[Callable[[], list[str]]] = []
         self._stoppers: list[Callable[[], None]] = []
         self._started = False
 
@@ -47,13 +66,25 @@ class Runtime:
         its state changes, so a waiting drain re-evaluates."""
         self._drain_checks.append(check)
 
+    def add_health_check(self, check: Callable[[], list[str]]) -> None:
+        """Make ``drain`` fail (PipelineBroken) while ``check`` returns problems (dead threads, accounting
+        that does not add up) instead of waiting for a quiet that cannot come or is not real."""
+        self._health_checks.append(check)
+
     def add_stopper(self, stop: Callable[[], None]) -> None:
         """Run ``stop`` when the runtime stops (before the mappings are stopped)."""
         self._stoppers.append(stop)
 
     def activity(self) -> None:
         """Something happened that may write or deliver more: restarts drain's quiet period."""
-        self._on_activity()
+        with self.cond:
+            self.last_activity = self.clock.monotonic()
+            self.cond.notify_all()
+
+    def _changed(self) -> None:
+        """A shard or lane changed state: a waiting drain re-checks (the quiet period goes on)."""
+        with self.cond:
+            self.cond.notify_all()
 
     def function_arn(self, name: str) -> str:
         return function_arn(self.backend.region, self.backend.account_id, name)
@@ -71,34 +102,33 @@ class Runtime:
                 raise ValueError(f"function {fn.name}: invoker {fn.invoker!r} is not available "
                                  f"(available: {', '.join(INVOKERS)})")
             self.invokers[fn.name] = factory(fn, self.function_arn(fn.name), env)
+        for q in self.deployment.queues.values():
+            self.messaging.remember_queue(q.arn, q.url)
         streams = self.backend.client("dynamodbstreams")
+        ports = MappingPorts(streams=streams, invoke=self.functions.invoke, trace=self.trace, deliver=self._deliver,
+                             clock=self.clock, ids=self.ids, on_activity=self.activity, on_change=self._changed)
         for spec in topology.event_source_mappings:
             table = self.deployment.tables[spec.source]
-            assert table.stream_arn, f"table {table.name} has no stream"
-            self.mappings[spec.name] = MappingRuntime(  # type: ignore[index]
-                spec, stream_arn=table.stream_arn, streams=streams, invoke=self.invokers[spec.function].invoke,
-                function_arn=self.function_arn(spec.function), region=self.backend.region, trace=self.trace,
-                options=self.options, cond=self.cond, on_activity=self._on_activity, deliver=self._deliver,
-                partition_key=topology.table(spec.source).hash_key.name)
+            if not table.stream_arn:
+                raise ValueError(f"event source mapping {spec.name}: table {table.name} has no stream "
+                                 f"(set its stream_view_type)")
+            config = MappingConfig(spec, stream_arn=table.stream_arn, function_arn=self.function_arn(spec.function),
+                                   region=self.backend.region, partition_key=topology.table(spec.source).hash_key.name,
+                                   options=self.options)
+            self.mappings[spec.name] = MappingRuntime(config, ports)
         for m in self.mappings.values():
             m.start()
 
-    def _on_activity(self) -> None:
-        with self.cond:
-            self.last_activity = time.monotonic()
-            self.cond.notify_all()
-
     def _deliver(self, ref: str, message: dict[str, Any]) -> None:
-        """Send an OnFailure record to its destination (a queue of the topology)."""
+        """Send an OnFailure record to its destination (``queue:NAME`` or ``topic:NAME`` of the topology)."""
         kind, _, name = ref.partition(":")
-        body = json.dumps(message)
         if kind == "queue":
-            self.backend.client("sqs").send_message(QueueUrl=self.deployment.queues[name].url, MessageBody=body)
+            arn = self.deployment.queues[name].arn
         elif kind == "topic":
-            topics = getattr(self.deployment, "topics", {})
-            self.backend.client("sns").publish(TopicArn=topics[name].arn, Message=body)
+            arn = self.deployment.topics[name].arn
         else:
             raise ValueError(f"unsupported destination {ref!r}")
+        self.messaging.send(arn, json.dumps(message))
 
     def nudge(self) -> None:
         """A write happened: let idle shard workers poll now instead of at their next backoff."""
@@ -114,17 +144,34 @@ class Runtime:
     def stats(self) -> dict[str, MappingStats]:
         return {name: m.stats for name, m in self.mappings.items()}
 
+    def problems(self) -> list[str]:
+        """Dead runtime threads, from every mapping and component: each makes drain fail at once."""
+        out: list[str] = []
+        for m in self.mappings.values():
+            out += m.dead_threads()
+        for check in self._health_checks:
+            out += check()
+        return out
+
     def drain(self, timeout: float = 30.0) -> DrainReport:
         """Return once every record written so far (also by handlers, meanwhile) is handled, filtered
-        or given up on, by every enabled mapping. Disabled mappings are not waited for."""
-        t0 = time.monotonic()
+        or given up on, by every enabled mapping. Disabled mappings are not waited for.
+
+        Never says quiet when it is not: a dead runtime thread, or a mapping whose accounting does
+        not add up once quiet (seen == succeeded + filtered + given_up + dropped), or a bus target's
+        (accepted == delivered + dead-lettered), raises :class:`PipelineBroken` naming it."""
+        t0 = self.clock.monotonic()
         for m in self.mappings.values():
             m.refresh_shards()
             m.wake()
         pending: list[str] = []
+        broken: list[str] = []
 
         def quiet() -> bool:
-            nonlocal pending
+            nonlocal pending, broken
+            broken = self.problems()
+            if broken:
+                return True
             mark = max(t0, self.last_activity)
             pending = []
             for m in self.mappings.values():
@@ -138,7 +185,13 @@ class Runtime:
             if not self.cond.wait_for(quiet, timeout):
                 raise DrainTimeout(f"drain: the pipeline was not quiet after {timeout:.1f}s; still pending:\n  "
                                    + "\n  ".join(pending))
-        return DrainReport(seconds=time.monotonic() - t0, stats=self.stats())
+        if not broken:
+            broken = [f"mapping {name}: {why}" for name, m in self.mappings.items()
+                      if m.enabled.is_set() and (why := m.stats.imbalance()) is not None]
+        if broken:
+            raise PipelineBroken("drain: the pipeline is broken, so it cannot be called quiet:\n  "
+                                 + "\n  ".join(broken))
+        return DrainReport(seconds=self.clock.monotonic() - t0, stats=self.stats())
 
     def stop(self) -> None:
         for stop in self._stoppers:

@@ -1,13 +1,17 @@
 """EventBridge target delivery, done by the runtime (the endpoint itself is harness/emulators/eventbridge;
 InputPath/InputTransformer are pure, in harness/patterns/transform.py).
 
-    dispatcher.py  delivery to Lambda (the runtime's invokers), SQS and SNS with retries and DLQ
+    dispatcher.py  delivery to Lambda (the runtime's function service), SQS and SNS with retries and DLQ
+    messaging.py   SendMessage / Publish for every runtime path (targets, DLQs, OnFailure), one error handling
     external.py    external mode (the backend's EventBridge routes): delivery/capture queue pollers feeding
                    the dispatcher, and the divergence report
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from harness.runtime.runtime import Runtime
 
 from harness.runtime.delivery.dispatcher import (
     DELIVERERS,
@@ -16,22 +20,23 @@ from harness.runtime.delivery.dispatcher import (
     Dispatcher,
     deliverer,
 )
+from harness.runtime.delivery.messaging import Messaging
 
 
-def attach_dispatcher(runtime: Any, options: DeliveryOptions | None = None) -> Dispatcher:
+def attach_dispatcher(runtime: Runtime, options: DeliveryOptions | None = None) -> Dispatcher:
     """Give a started :class:`~harness.runtime.Runtime` its dispatcher: drain waits for its
     deliveries, stopping the runtime stops it, and the backend's own EventBridge endpoint (the
     embedded backend's) feeds it the events of this topology's rules."""
     dep = runtime.deployment
-    trace_payloads = getattr(runtime.options, "trace_payloads", True)
     if options is None:
-        options = DeliveryOptions(trace_payloads=trace_payloads)
+        options = DeliveryOptions(trace_payloads=runtime.options.trace_payloads)
     dispatcher = Dispatcher(
-        runtime.backend, runtime.trace, runtime.invokers, options=options, on_activity=runtime.activity,
-        rules={r.arn: logical for logical, r in getattr(dep, "rules", {}).items()},
-        buses={b.name: logical for logical, b in getattr(dep, "buses", {}).items()},
-        prefix=getattr(dep, "prefix", ""))
+        runtime.backend, runtime.trace, runtime.functions, options=options, on_activity=runtime.activity,
+        rules={r.arn: logical for logical, r in dep.rules.items()},
+        buses={b.name: logical for logical, b in dep.buses.items()},
+        prefix=dep.prefix, now=runtime.clock.time, seed=runtime.ids.seed, messaging=runtime.messaging)
     runtime.add_drain_check(dispatcher.pending)
+    runtime.add_health_check(dispatcher.problems)
     endpoint = getattr(runtime.backend, "eventbridge", None)
     if endpoint is not None:
         endpoint.attach(dispatcher)
@@ -45,4 +50,5 @@ def attach_dispatcher(runtime: Any, options: DeliveryOptions | None = None) -> D
     return dispatcher
 
 
-__all__ = ["DELIVERERS", "DeliveryError", "DeliveryOptions", "Dispatcher", "attach_dispatcher", "deliverer"]
+__all__ = ["DELIVERERS", "DeliveryError", "DeliveryOptions", "Dispatcher", "Messaging", "attach_dispatcher",
+           "deliverer"]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import heapq
 import itertools
-import json
 import random
 import threading
 import time
@@ -35,10 +34,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from harness.emulators.eventbridge.models import BusEvent, Match, TargetModel, new_id
+from harness.emulators.eventbridge.models import BusEvent, Match, TargetModel
 from harness.patterns.transform import TargetInput, transform_input
+from harness.runtime.delivery.messaging import DeliveryError, Messaging, client_error
+from harness.runtime.functions import FunctionService, InvocationRequest
+from harness.runtime.invoker import Invoker
 from harness.trace import Trace
 
 
@@ -62,17 +62,6 @@ class DeliveryOptions:
         if self.jitter:
             delay = (rng or random).uniform(delay / 2, delay)
         return delay
-
-
-class DeliveryError(Exception):
-    """A failed attempt: ``code`` is one of the ERROR_CODE values AWS documents for DLQ messages
-    (ERROR_FROM_TARGET, NO_RESOURCE, THROTTLING, SDK_CLIENT_ERROR, ...)."""
-
-    def __init__(self, code: str, message: str, *, retryable: bool = True) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.retryable = retryable
 
 
 @dataclass(eq=False, slots=True)
@@ -103,16 +92,22 @@ def deliverer(service: str) -> Callable[[Deliverer], Deliverer]:
 class Dispatcher:
     """Delivers matched events to their targets; see the module docstring for the rules."""
 
-    def __init__(self, backend: Any, trace: Trace, invokers: Mapping[str, Any] | None = None, *,
+    def __init__(self, backend: Any, trace: Trace,
+                 functions: FunctionService | Mapping[str, Invoker] | None = None, *,
                  options: DeliveryOptions | None = None, on_activity: Callable[[], None] | None = None,
                  rules: Mapping[str, str] | None = None, buses: Mapping[str, str] | None = None,
-                 prefix: str = "", now: Callable[[], float] = time.time, seed: int | None = None) -> None:
+                 prefix: str = "", now: Callable[[], float] = time.time, seed: int | None = None,
+                 messaging: Messaging | None = None) -> None:
         """``rules``: ARN -> logical name of the rules this dispatcher owns; ``buses``: physical ->
-        logical name of its buses (it also watches ``default``); ``invokers``: function name -> invoker."""
+        logical name of its buses (it also watches ``default``); ``functions``: the runtime's function
+        service (or, standing alone, function name -> invoker)."""
         self.backend = backend
         self.trace = trace
-        self.invokers: Mapping[str, Any] = invokers if invokers is not None else {}
         self.options = options or DeliveryOptions()
+        if not isinstance(functions, FunctionService):
+            functions = FunctionService(functions or {}, trace, trace_payloads=self.options.trace_payloads)
+        self.functions = functions
+        self.messaging = messaging or Messaging(backend)
         self.rules = dict(rules or {})
         self.buses = dict(buses or {})
         self.prefix = prefix
@@ -128,7 +123,8 @@ class Dispatcher:
         self._outstanding: set[Delivery] = set()
         self._workers: list[threading.Thread] = []
         self._stopping = False
-        self._queue_urls: dict[str, str] = {}
+        #: per (rule ARN, target id): accepted, succeeded, dead_lettered, dropped (see problems())
+        self._targets: dict[tuple[str, str], dict[str, int]] = {}
 
     # -- the sink protocol (see server.py) --------------------------------------------------
     def owns(self, rule_arn: str) -> bool:
@@ -168,6 +164,8 @@ class Dispatcher:
             if not deliveries:
                 return True
             self.stats["deliveries"] += len(deliveries)
+            for d in deliveries:
+                self._ledger(d)["accepted"] += 1
             self._outstanding.update(deliveries)
             self._ready.extend(deliveries)
             self._start_workers()
@@ -186,6 +184,33 @@ class Dispatcher:
         if len(items) > 10:
             lines.append(f"eventbridge: ... and {len(items) - 10} more target deliveries")
         return lines
+
+    def _ledger(self, d: Delivery) -> dict[str, int]:
+        """The counts of ``d``'s target (the caller holds ``_cv``)."""
+        key = (d.match.rule_arn, d.target.id)
+        ledger = self._targets.get(key)
+        if ledger is None:
+            ledger = self._targets[key] = {"accepted": 0, "succeeded": 0, "dead_lettered": 0, "dropped": 0}
+        return ledger
+
+    def target_stats(self) -> dict[tuple[str, str], dict[str, int]]:
+        """Per (rule ARN, target id): deliveries accepted, delivered (succeeded), dead-lettered, dropped."""
+        with self._cv:
+            return {k: dict(v) for k, v in self._targets.items()}
+
+    def problems(self) -> list[str]:
+        """A drain health check: worker threads that died, and, once nothing is outstanding, targets whose
+        accounting does not hold (accepted == delivered + dead-lettered + dropped for lack of a DLQ)."""
+        with self._cv:
+            out = [f"eventbridge: delivery thread {t.name} has died" for t in self._workers if not t.is_alive()]
+            if self._outstanding:
+                return out
+            for (rule_arn, target), c in self._targets.items():
+                if c["accepted"] != c["succeeded"] + c["dead_lettered"] + c["dropped"]:
+                    out.append(f"eventbridge: rule {self.rules.get(rule_arn, rule_arn)} -> target {target}: accepted "
+                               f"{c['accepted']} != delivered {c['succeeded']} + dead-lettered {c['dead_lettered']} "
+                               f"+ dropped {c['dropped']}")
+        return out
 
     def _describe(self, d: Delivery) -> str:
         what = f"eventbridge: rule {self.rule_name(d.match)} -> target {d.target.id} ({d.target.arn})"
@@ -241,16 +266,18 @@ class Dispatcher:
     RUN_LENGTH = 32
 
     def _environment_hold(self, d: Delivery) -> Any:
-        """For a Lambda target run in process: a context manager that keeps the function's environment
-        applied across a run of its invocations (as overlapping invocations of one function already
-        share it), so each invocation does not set and restore os.environ. None otherwise."""
+        """For a Lambda target: a context manager that keeps the function's environment applied across
+        a run of its invocations (as overlapping invocations of one function already share it), so each
+        invocation does not set and restore os.environ. None otherwise."""
         if d.target.service != "lambda":
             return None
-        invoker = self.invoker_for(d.target.function)
-        if invoker is None:
+        function = self.function_for(d.target.function)
+        if function is None:
             return None
-        hold = getattr(invoker, "hold_environment", None)  # in-process invokers have one; workers need none
-        return hold() if callable(hold) else None
+        try:
+            return self.functions.hold_environment(function)
+        except Exception:  # noqa: BLE001 - an invoker that cannot hold: each invocation applies it instead
+            return None
 
     def _attempt(self, d: Delivery) -> None:
         d.attempt += 1
@@ -271,7 +298,7 @@ class Dispatcher:
             handler(self, d)
         except DeliveryError as e:
             self._failed(d, rule, e, started)
-        except Exception as e:  # a bug in a deliverer must not kill the worker: report it as AWS would
+        except BaseException as e:  # noqa: BLE001 - a bug in a deliverer must not kill the worker: report it
             self._failed(d, rule, DeliveryError("INTERNAL_ERROR", f"{type(e).__name__}: {e}"), started)
         else:
             self.trace.emit("delivery", rule=rule, rule_arn=d.match.rule_arn, target=d.target.id,
@@ -336,10 +363,8 @@ class Dispatcher:
         if condition is not None:
             attributes["EXHAUSTED_RETRY_CONDITION"] = condition
         try:
-            self.sqs().send_message(
-                QueueUrl=self.queue_url(dlq), MessageBody=d.event.text,
-                MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()})
-        except (DeliveryError, ClientError, BotoCoreError) as e:
+            self.messaging.send_message(dlq, d.event.text, attributes=attributes)
+        except DeliveryError as e:
             self.trace.emit("dead_letter", **fields, ok=False, dropped=True,
                             reason=f"the dead-letter queue could not be sent to: {e}")
             self._done(d, dropped=1)
@@ -351,136 +376,64 @@ class Dispatcher:
         with self._cv:
             d.state = "done"
             self._outstanding.discard(d)
+            ledger = self._ledger(d)
             for k, n in counts.items():
                 self.stats[k] += n
+                if k in ledger:
+                    ledger[k] += n
             quiet = not self._outstanding
         if quiet or not counts.get("succeeded"):
             self._on_activity()  # drain re-checks when the last delivery ends (and after every failure)
 
-    # -- backend helpers --------------------------------------------------------------------
-    def sqs(self) -> Any:
-        return self.backend.client("sqs")
-
-    def sns(self) -> Any:
-        return self.backend.client("sns")
-
-    def queue_url(self, arn: str) -> str:
-        """``arn:aws:sqs:REGION:ACCOUNT:NAME`` -> its URL (NO_RESOURCE when there is no such queue)."""
-        url = self._queue_urls.get(arn)
-        if url is None:
-            parts = arn.split(":")
-            if len(parts) != 6:
-                raise DeliveryError("INVALID_PARAMETER", f"{arn} is not an SQS queue ARN", retryable=False)
-            try:
-                url = self.sqs().get_queue_url(QueueName=parts[5], QueueOwnerAWSAccountId=parts[4])["QueueUrl"]
-            except ClientError as e:
-                raise client_error(e, arn) from None
-            self._queue_urls[arn] = url
-        return url
-
-    def forget_queue(self, arn: str) -> None:
-        self._queue_urls.pop(arn, None)
-
-    def invoker_for(self, function_name: str) -> Any:
-        invoker = self.invokers.get(function_name)
-        if invoker is None and self.prefix and function_name.startswith(self.prefix):
-            invoker = self.invokers.get(function_name[len(self.prefix):])
-        return invoker
-
-
-_NOT_FOUND = {"AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist", "NotFound", "NotFoundException",
-              "ResourceNotFoundException"}
-_THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestThrottled"}
-
-
-def client_error(e: ClientError, arn: str) -> DeliveryError:
-    """A backend error as the DLQ's ERROR_CODE: missing resources are not retried."""
-    code = e.response.get("Error", {}).get("Code", "")
-    message = e.response.get("Error", {}).get("Message", str(e))
-    if code in _NOT_FOUND:
-        return DeliveryError("NO_RESOURCE", f"{arn} does not exist ({code}: {message})", retryable=False)
-    if code in _THROTTLED:
-        return DeliveryError("THROTTLING", message)
-    if code in ("AccessDenied", "AccessDeniedException", "AuthorizationError"):
-        return DeliveryError("NO_PERMISSIONS", message, retryable=False)
-    if code in ("InvalidParameterValue", "InvalidParameter", "InvalidMessageContents", "MissingParameter"):
-        return DeliveryError("INVALID_PARAMETER", f"{code}: {message}", retryable=False)
-    return DeliveryError("SDK_CLIENT_ERROR", f"{code}: {message}")
+    # -- helpers --------------------------------------------------------------------------
+    def function_for(self, function_name: str) -> str | None:
+        """The logical name of the function a target names (deployed with the prefix, or not)."""
+        if function_name in self.functions:
+            return function_name
+        if self.prefix and function_name.startswith(self.prefix) and function_name[len(self.prefix):] in self.functions:
+            return function_name[len(self.prefix):]
+        return None
 
 
 # -- the deliverers ---------------------------------------------------------------------------
+def _input(d: Delivery) -> TargetInput:
+    if d.input is None:  # _attempt sets it before any deliverer runs
+        raise DeliveryError("INTERNAL_ERROR", f"delivery of event {d.event.id} has no target input", retryable=False)
+    return d.input
+
+
 @deliverer("lambda")
 def deliver_to_lambda(dispatcher: Dispatcher, d: Delivery) -> None:
-    """An asynchronous invocation by the runtime's invoker for the function the ARN names."""
-    invoker = dispatcher.invoker_for(d.target.function)
-    if invoker is None:
+    """An asynchronous invocation, through the runtime's function service, of the function the ARN names."""
+    function = dispatcher.function_for(d.target.function)
+    if function is None:
         raise DeliveryError("NO_RESOURCE", f"Function not found: {d.target.arn}", retryable=False)
-    assert d.input is not None
-    payload = d.input.as_lambda_payload()
-    request_id = new_id()
-    rule = dispatcher.rule_name(d.match)
-    trace, fn = dispatcher.trace, invoker.function.name
-    trace.emit("invoke", function=fn, source="eventbridge", rule=rule, target=d.target.id, event_id=d.event.id,
-               request_id=request_id, attempt=d.attempt,
-               **({"event": payload} if dispatcher.options.trace_payloads else {}))
-    result = invoker.invoke(payload, request_id)
-    for stream, line in result.logs:
-        trace.emit("log", function=fn, request_id=request_id, stream=stream, message=line)
-    for call in getattr(result, "calls", ()):
-        trace.emit("api_call", function=fn, request_id=request_id, **call)
-    extra = {k: getattr(result, k) for k in ("cold_start", "init_duration_ms") if hasattr(result, k)}
-    if result.ok:
-        trace.emit("result", function=fn, source="eventbridge", rule=rule, request_id=request_id,
-                   duration_ms=round(result.duration_ms, 3), response=_jsonable(result.response), **extra)
-        return
-    trace.emit("error", function=fn, source="eventbridge", rule=rule, request_id=request_id, attempt=d.attempt,
-               duration_ms=round(result.duration_ms, 3), error_type=result.error_type,
-               error_message=result.error_message, traceback=result.traceback, **extra)
-    raise DeliveryError("ERROR_FROM_TARGET", f"{result.error_type}: {result.error_message}")
+    result = dispatcher.functions.invoke(InvocationRequest(
+        function, _input(d).as_lambda_payload(), attempt=d.attempt,
+        tags={"source": "eventbridge", "rule": dispatcher.rule_name(d.match)},
+        invoke_fields={"target": d.target.id, "event_id": d.event.id},
+        trace_payload=dispatcher.options.trace_payloads))
+    if not result.ok:
+        raise DeliveryError("ERROR_FROM_TARGET", f"{result.error_type}: {result.error_message}")
 
 
 @deliverer("sqs")
 def deliver_to_sqs(dispatcher: Dispatcher, d: Delivery) -> None:
     """SendMessage with the target input as the body; FIFO queues take the target's
     SqsParameters.MessageGroupId and the event id as the deduplication id."""
-    url = dispatcher.queue_url(d.target.arn)
-    assert d.input is not None
-    kwargs: dict[str, Any] = {"QueueUrl": url, "MessageBody": d.input.text}
-    if d.target.arn.endswith(".fifo"):
-        group = d.target.message_group_id
-        if not group:
-            raise DeliveryError("INVALID_PARAMETER", "a FIFO queue target needs SqsParameters.MessageGroupId",
-                                retryable=False)
-        kwargs.update(MessageGroupId=group, MessageDeduplicationId=d.event.id)
-    try:
-        dispatcher.sqs().send_message(**kwargs)
-    except ClientError as e:
-        error = client_error(e, d.target.arn)
-        if error.code == "NO_RESOURCE":
-            dispatcher.forget_queue(d.target.arn)
-        raise error from None
-    except BotoCoreError as e:
-        raise DeliveryError("CONNECTION_FAILURE", str(e)) from None
+    fifo = d.target.arn.endswith(".fifo")
+    if fifo and not d.target.message_group_id:
+        raise DeliveryError("INVALID_PARAMETER", "a FIFO queue target needs SqsParameters.MessageGroupId",
+                            retryable=False)
+    dispatcher.messaging.send_message(d.target.arn, _input(d).text,
+                                      group_id=d.target.message_group_id if fifo else None,
+                                      deduplication_id=d.event.id if fifo else None)
 
 
 @deliverer("sns")
 def deliver_to_sns(dispatcher: Dispatcher, d: Delivery) -> None:
     """Publish with the target input as the message."""
-    assert d.input is not None
-    try:
-        dispatcher.sns().publish(TopicArn=d.target.arn, Message=d.input.text)
-    except ClientError as e:
-        raise client_error(e, d.target.arn) from None
-    except BotoCoreError as e:
-        raise DeliveryError("CONNECTION_FAILURE", str(e)) from None
-
-
-def _jsonable(value: Any) -> Any:
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return repr(value)
+    dispatcher.messaging.publish(d.target.arn, _input(d).text)
 
 
 __all__ = ["DELIVERERS", "Delivery", "DeliveryError", "DeliveryOptions", "Dispatcher", "client_error", "deliverer"]

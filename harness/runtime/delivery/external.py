@@ -31,10 +31,10 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from harness.patterns import EventPattern, compile_pattern
-from harness.runtime.delivery.dispatcher import Delivery, Dispatcher
 from harness.emulators.eventbridge.models import BusEvent, Match, TargetModel
+from harness.patterns import EventPattern, compile_pattern
 from harness.patterns.transform import TargetInput
+from harness.runtime.delivery.dispatcher import Delivery, Dispatcher
 
 #: seconds each receive waits for messages (a long poll); also the longest a stop waits for a poller
 WAIT_TIME_S = 1
@@ -123,6 +123,12 @@ class ExternalEventBridge:
         for t in self._threads:
             t.join(self.wait_time_s + 5)
         self._threads.clear()
+
+    def problems(self) -> list[str]:
+        """A drain health check: pollers that died while running."""
+        if self._stop.is_set():
+            return []
+        return [f"eventbridge (external): poller thread {t.name} has died" for t in self._threads if not t.is_alive()]
 
     # -- polling ----------------------------------------------------------------------------
     def _poll(self, url: str, handle: Any) -> None:
@@ -265,6 +271,7 @@ def attach_external(runtime: Any, dispatcher: Dispatcher, *, wait_time_s: int = 
     """Start the pollers of a started runtime's deployment; drain waits for them, stop stops them."""
     ext = ExternalEventBridge(runtime, dispatcher, wait_time_s=wait_time_s).start()
     runtime.add_drain_check(ext.pending)
+    runtime.add_health_check(ext.problems)
     runtime.add_stopper(ext.stop)
     return ext
 

@@ -7,15 +7,25 @@ a key are handled in order and never in two batches at once, while up to N lanes
 concurrently. Polling adapts: right after records it polls again at once; when idle it backs off to
 ``poll_interval_max_s`` and is woken early by a nudge (a write the harness saw).
 
-The parts: ``shared`` (options, accounting), ``shard`` (the reader), ``lane`` (batching and
-invocation), ``mapping`` (one event source mapping); this module is their public face.
+The parts: ``shared`` (options, accounting), ``context`` (what the parts are given: config, ports,
+states), ``shard`` (the reader), ``lane`` (batching and invocation), ``mapping`` (one event source
+mapping); this module is their public face. Imports run one way: mapping -> shard -> lane -> context.
 """
 from __future__ import annotations
 
+from harness.runtime.esm.context import (
+    Invoke,
+    LaneContext,
+    LaneState,
+    MappingConfig,
+    MappingContext,
+    MappingPorts,
+    ShardState,
+)
 from harness.runtime.esm.lane import Lane
 from harness.runtime.esm.mapping import MappingRuntime
 from harness.runtime.esm.shard import ShardWorker
-from harness.runtime.esm.shared import Deliver, EngineOptions, Invoke, MappingStats, Pending, lane_of
+from harness.runtime.esm.shared import Deliver, EngineOptions, MappingStats, Pending, lane_of
 
-__all__ = ["Deliver", "EngineOptions", "Invoke", "Lane", "MappingRuntime", "MappingStats", "Pending", "ShardWorker",
-           "lane_of"]
+__all__ = ["Deliver", "EngineOptions", "Invoke", "Lane", "LaneContext", "LaneState", "MappingConfig", "MappingContext",
+           "MappingPorts", "MappingRuntime", "MappingStats", "Pending", "ShardState", "ShardWorker", "lane_of"]

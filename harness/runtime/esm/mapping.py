@@ -2,72 +2,69 @@
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
-from typing import Any
 
-from harness.runtime.esm.filtering import RecordFilter
-from harness.runtime.esm.retry import RetryPolicy
+from harness.runtime.esm.context import MappingConfig, MappingContext, MappingPorts
 from harness.runtime.esm.shard import ShardWorker
-from harness.runtime.esm.shared import Deliver, EngineOptions, Invoke, MappingStats
+from harness.runtime.esm.shared import EngineOptions, MappingStats
 from harness.runtime.streams import list_shards
 from harness.topology.specs import EventSourceMapping
-from harness.trace import Trace
 
 
 class MappingRuntime:
     """One event source mapping: its shard workers, its state and its accounting."""
 
-    def __init__(self, spec: EventSourceMapping, *, stream_arn: str, streams: Any, invoke: Invoke,
-                 function_arn: str, region: str, trace: Trace, options: EngineOptions,
-                 cond: threading.Condition, on_activity: Callable[[], None],
-                 deliver: Deliver | None = None, partition_key: str | None = None) -> None:
-        self.spec = spec
-        self.stream_arn = stream_arn
-        self.streams = streams
-        self.invoke = invoke
-        self.function_arn = function_arn
-        self.region = region
-        self.trace = trace
-        self.options = options
-        self.deliver = deliver
-        self.partition_key = partition_key
-        self.filter = RecordFilter(spec.filter_criteria)
-        self.policy = RetryPolicy(
-            maximum_retry_attempts=spec.maximum_retry_attempts,
-            maximum_record_age_in_seconds=spec.maximum_record_age_in_seconds,
-            bisect_batch_on_function_error=spec.bisect_batch_on_function_error,
-            report_batch_item_failures=spec.report_batch_item_failures,
-            backoff_base_s=options.retry_backoff_base_s, backoff_max_s=options.retry_backoff_max_s)
-        self.stats = MappingStats()
+    def __init__(self, config: MappingConfig, ports: MappingPorts) -> None:
+        self.ctx = MappingContext(config, ports)
+        self.config = config
         self.workers: dict[str, ShardWorker] = {}
-        self.stopping = threading.Event()
-        self.enabled = threading.Event()
-        self.cond = cond
-        self._activity = on_activity
-        self._discovery = threading.Thread(target=self._discover_loop, name=f"esm-{spec.name}-shards", daemon=True)
+        self._discovery = threading.Thread(target=self._discover_loop, name=f"esm-{config.spec.name}-shards",
+                                           daemon=True)
         self._discover_lock = threading.Lock()
-        if spec.enabled:
-            self.enabled.set()
 
-    def activity(self) -> None:
-        self._activity()
+    # -- what callers read ------------------------------------------------------------------------
+    @property
+    def spec(self) -> EventSourceMapping:
+        return self.config.spec
 
+    @property
+    def options(self) -> EngineOptions:
+        return self.config.options
+
+    @property
+    def stats(self) -> MappingStats:
+        return self.ctx.stats
+
+    @property
+    def enabled(self) -> threading.Event:
+        return self.ctx.enabled
+
+    @property
+    def stopping(self) -> threading.Event:
+        return self.ctx.stopping
+
+    @property
+    def cond(self) -> threading.Condition:
+        return self.ctx.cond
+
+    # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> None:
         self.refresh_shards(str(self.spec.starting_position))
         self._discovery.start()
-        self.trace.emit("mapping", mapping=self.spec.name, state="enabled" if self.enabled.is_set() else "disabled",
-                        stream_arn=self.stream_arn, shards=list(self.workers))
+        self.ctx.trace.emit("mapping", mapping=self.spec.name,
+                            state="enabled" if self.enabled.is_set() else "disabled",
+                            stream_arn=self.config.stream_arn, shards=list(self.workers))
 
     def refresh_shards(self, starting_position: str = "TRIM_HORIZON") -> None:
         """Start a worker for every shard not seen yet. StartingPosition applies to the shards there
         when the mapping starts; shards that appear later are read from their beginning."""
         with self._discover_lock:
-            for shard in list_shards(self.streams, self.stream_arn):
+            for shard in list_shards(self.ctx.ports.streams, self.config.stream_arn):
                 if shard.shard_id in self.workers:
                     continue
                 parent = self.workers.get(shard.parent_shard_id or "")
-                worker = ShardWorker(self, shard.shard_id, parent, starting_position)
+                worker = ShardWorker(self.ctx, shard.shard_id, starting_position,
+                                     parent_id=parent.shard_id if parent else None,
+                                     parent_finished=(lambda p=parent: p.finished) if parent else None)
                 self.workers[shard.shard_id] = worker
                 if not self.stopping.is_set():
                     worker.start()
@@ -77,7 +74,7 @@ class MappingRuntime:
             try:
                 self.refresh_shards()
             except Exception as e:
-                self.trace.emit("mapping", mapping=self.spec.name, state="describe_error", error=str(e))
+                self.ctx.trace.emit("mapping", mapping=self.spec.name, state="describe_error", error=str(e))
 
     def set_enabled(self, enabled: bool, timeout: float = 30.0) -> None:
         """Like UpdateEventSourceMapping(Enabled=...); disabling waits for in-flight reads and batches."""
@@ -89,33 +86,53 @@ class MappingRuntime:
                 if not self.cond.wait_for(lambda: not any(
                         w.reading or any(lane.busy for lane in w.lanes) for w in self.workers.values()), timeout):
                     raise TimeoutError(f"mapping {self.spec.name}: a batch was still running after {timeout}s")
-        self.trace.emit("mapping", mapping=self.spec.name, state="enabled" if enabled else "disabled")
+        self.ctx.trace.emit("mapping", mapping=self.spec.name, state="enabled" if enabled else "disabled")
         self.wake()
 
     def wake(self) -> None:
-        for w in self.workers.values():
+        for w in list(self.workers.values()):
             w.wake.set()
             for lane in w.lanes:
                 lane.wake.set()
 
+    def threads(self) -> list[threading.Thread]:
+        """Every thread of this mapping that was started (shard discovery, readers, lanes)."""
+        out = [self._discovery] if self._discovery.ident is not None else []
+        for w in list(self.workers.values()):
+            out += [t for t in w.threads if t.ident is not None]
+        return out
+
+    def dead_threads(self) -> list[str]:
+        """Threads that ended while the mapping runs (a bug, or a stop in progress): drain reports them."""
+        if self.stopping.is_set():
+            return []
+        out = []
+        for w in list(self.workers.values()):
+            if w.finished:  # a closed shard's reader ends; its lanes stay until stop
+                continue
+            out += [f"mapping {self.spec.name} shard {w.shard_id}: thread {t.name} has died"
+                    for t in w.threads if t.ident is not None and not t.is_alive()]
+        if self._discovery.ident is not None and not self._discovery.is_alive():
+            out.append(f"mapping {self.spec.name}: shard discovery thread {self._discovery.name} has died")
+        return out
+
     def drained_since(self, mark: float) -> tuple[bool, list[str]]:
         """True when every shard has polled empty after ``mark`` with nothing buffered or in flight."""
         pending: list[str] = []
-        for w in self.workers.values():
+        for w in list(self.workers.values()):
             if w.finished:
                 continue
             lanes = w.pending()
             pending += lanes
             if not lanes and w.caught_up_at <= mark:
-                pending.append(f"mapping {self.spec.name} shard {w.shard_id}: {w.status}")
+                pending.append(f"mapping {self.spec.name} shard {w.shard_id}: {w.detail}")
         return (not pending, pending)
 
     def stop(self, timeout: float = 5.0) -> None:
         self.stopping.set()
         self.enabled.set()  # release paused workers so they see the stop
         self.wake()
-        deadline = time.monotonic() + timeout
-        for w in self.workers.values():
-            for t in (w.thread, *(lane.thread for lane in w.lanes)):
-                if t.is_alive():
-                    t.join(max(0.0, deadline - time.monotonic()))
+        deadline = self.ctx.clock.monotonic() + timeout
+        for t in self.threads():
+            if t.is_alive():
+                t.join(max(0.0, deadline - self.ctx.clock.monotonic()))

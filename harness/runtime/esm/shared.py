@@ -10,7 +10,6 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 
 from harness.runtime.esm.events import StreamRecord
-from harness.runtime.invoker import InvocationResult
 
 
 @dataclass(frozen=True)
@@ -24,7 +23,8 @@ class EngineOptions:
     shard_discovery_interval_s: float = 1.0
     max_buffered_records: int = 10_000
     trace_payloads: bool = True
-    #: wall clock for record arrival and age (MaximumRecordAgeInSeconds); tests may move it forward
+    #: wall clock for record arrival and age (MaximumRecordAgeInSeconds); tests may move it forward.
+    #: ``Harness(clock=...)`` replaces both clocks; this one, when not ``time.time``, replaces the wall clock.
     clock: Callable[[], float] = time.time
 
 
@@ -58,13 +58,19 @@ class MappingStats:
     def balanced(self) -> bool:
         return self.in_flight == 0
 
+    def imbalance(self) -> str | None:
+        """What is wrong with the accounting identity, or None when it holds."""
+        if self.in_flight == 0:
+            return None
+        return (f"seen {self.seen} != succeeded {self.succeeded} + filtered {self.filtered} + given_up "
+                f"{self.given_up} + dropped {self.dropped} ({self.in_flight} in flight)")
+
     def as_dict(self) -> dict[str, int]:
         d = {f.name: getattr(self, f.name) for f in fields(self) if not f.name.startswith("_")}
         d["in_flight"] = self.in_flight
         return d
 
 
-Invoke = Callable[[dict[str, Any], str], InvocationResult]
 Deliver = Callable[[str, dict[str, Any]], None]
 
 

@@ -59,7 +59,8 @@ HERE = Path(__file__).resolve().parent
 def _load(name: str, path: Path) -> ModuleType:
     """Import one of the harness's stdlib-only modules from its file, under a private name."""
     spec = importlib.util.spec_from_file_location(name, path)
-    assert spec is not None and spec.loader is not None
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load the harness module {name} from {path}")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses look their module up in sys.modules
     spec.loader.exec_module(module)
@@ -190,7 +191,8 @@ class _ApiCalls:
             self._start_recording()
 
     def _start_recording(self) -> None:
-        assert self._module is not None and self._sink is not None
+        if self._module is None or self._sink is None:
+            raise RuntimeError("API-call recording started before the calls module or the invocation's sink")
         self._recording = self._module.recording(self._sink)
         self._recording.__enter__()
 

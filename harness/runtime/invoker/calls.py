@@ -1,7 +1,9 @@
 """A log of the AWS API calls a handler makes, per invocation.
 
 Every botocore client funnels its calls through ``BaseClient._make_api_call`` (the hook AWS's own
-X-Ray SDK patches), so wrapping it once sees calls from any client or session a handler creates.
+X-Ray SDK patches), so wrapping it sees calls from any client or session a handler creates. The
+wrapper is installed while some invoker needs it (a count of ``install``/``uninstall``) and the
+original put back after the last one.
 Only calls made while a thread runs an invocation are recorded; the harness's own calls are not.
 """
 from __future__ import annotations
@@ -16,7 +18,8 @@ from botocore.client import BaseClient
 
 Call = dict[str, Any]
 _local = threading.local()
-_installed = False
+_installed = 0
+_original: Any = None
 _lock = threading.Lock()
 
 
@@ -64,11 +67,12 @@ def _put_events_entries(params: dict[str, Any], response: dict[str, Any]) -> lis
 
 
 def install() -> None:
-    global _installed
+    global _installed, _original
     with _lock:
-        if _installed:
+        _installed += 1
+        if _installed > 1:
             return
-        original = BaseClient._make_api_call
+        original = _original = BaseClient._make_api_call
 
         def _make_api_call(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
             sink: list[Call] | None = getattr(_local, "sink", None)
@@ -94,7 +98,18 @@ def install() -> None:
                 sink.append(call)
 
         BaseClient._make_api_call = _make_api_call  # type: ignore[method-assign]
-        _installed = True
+
+
+def uninstall() -> None:
+    """Undo one ``install``; the last one puts botocore's own method back."""
+    global _installed, _original
+    with _lock:
+        if _installed == 0:
+            raise RuntimeError("calls.uninstall() without a matching install()")
+        _installed -= 1
+        if _installed == 0:
+            BaseClient._make_api_call = _original  # type: ignore[method-assign]
+            _original = None
 
 
 @contextmanager

@@ -5,23 +5,25 @@ gives every function its own. Invocations of the same function may run concurren
 ParallelizationFactor > 1); an invocation of another function waits until they are done, since
 there is only one ``os.environ``. Timeouts cannot be enforced by killing a thread, so an
 invocation that overruns its Timeout is reported as the function error AWS reports ("Task timed
-out"), unless a debugger is attached.
+out"), unless a debugger is attached. A handler that raises SystemExit or KeyboardInterrupt (sys.exit())
+would end Lambda's runtime process: it is the function error ``Runtime.ExitError``, never a dead thread.
 """
 from __future__ import annotations
 
 import importlib
-import os
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from contextlib import AbstractContextManager
 from typing import Any
 
+from harness.runtime.environ import ENVIRON, Layer
 from harness.runtime.invoker import calls as api_calls
 from harness.runtime.invoker import logcapture
 from harness.runtime.invoker.context import LambdaContext
+from harness.runtime.invoker.result import EXIT_ERROR, InvocationResult, exit_message, exit_status
 from harness.topology.specs import Function
 
 Handler = Callable[[Any, Any], Any]
@@ -29,33 +31,30 @@ Handler = Callable[[Any, Any], Any]
 
 class _EnvironmentRoom:
     """os.environ belongs to one function at a time; any number of that function's invocations may
-    be inside together. The first one in applies the environment, the last one out restores it."""
+    be inside together. The first one in pushes the environment as a layer (environ.py), the last
+    one out pops it, so a harness starting or stopping meanwhile keeps its own variables."""
 
     def __init__(self) -> None:
         self._cond = threading.Condition()
         self._owner: str | None = None
         self._count = 0
-        self._saved: dict[str, str | None] = {}
+        self._layer: Layer | None = None
 
     def enter(self, owner: str, env: Mapping[str, str]) -> None:
         with self._cond:
             self._cond.wait_for(lambda: self._owner in (None, owner))
             if self._owner is None:
                 self._owner = owner
-                self._saved = {k: os.environ.get(k) for k in env}
-                os.environ.update(env)
+                self._layer = ENVIRON.push(f"function {owner}", env)
             self._count += 1
 
     def leave(self) -> None:
         with self._cond:
             self._count -= 1
             if self._count == 0:
-                for k, old in self._saved.items():
-                    if old is None:
-                        os.environ.pop(k, None)
-                    else:
-                        os.environ[k] = old
-                self._owner, self._saved = None, {}
+                if self._layer is not None:
+                    ENVIRON.pop(self._layer)
+                self._owner, self._layer = None, None
                 self._cond.notify_all()
 
 
@@ -91,25 +90,6 @@ class _environment:
 
 class HandlerImportError(ImportError):
     """The handler's dotted path does not resolve; names the function and what was tried."""
-
-
-@dataclass
-class InvocationResult:
-    request_id: str
-    ok: bool
-    response: Any = None
-    error_type: str | None = None
-    error_message: str | None = None
-    traceback: str | None = None
-    duration_ms: float = 0.0
-    logs: list[tuple[str, str]] = field(default_factory=list)
-    #: the AWS API calls the handler made (service, operation, resource, items read/scanned/written)
-    calls: list[dict[str, Any]] = field(default_factory=list)
-
-    @property
-    def function_error(self) -> str | None:
-        """What AWS puts in X-Amz-Function-Error: "Unhandled" for exceptions and timeouts."""
-        return None if self.ok else "Unhandled"
 
 
 def resolve_handler(function: Function, fresh: bool = True) -> Handler:
@@ -152,9 +132,10 @@ class InProcessInvoker:
         self.function_arn = function_arn
         self.env = dict(env)
         self._owner = f"{function.name}@{id(self)}"
-        api_calls.install()
         with _environment(self._owner, self.env):  # module-level code often reads os.environ
             self.handler = resolve_handler(function)
+        api_calls.install()
+        self._stopped = False
 
     def invoke(self, event: Any, request_id: str) -> InvocationResult:
         logs: list[tuple[str, str]] = []
@@ -171,6 +152,11 @@ class InProcessInvoker:
                 return InvocationResult(request_id, ok=False, error_type=type(e).__name__, error_message=str(e),
                                         traceback=traceback.format_exc(), logs=logs, calls=made,
                                         duration_ms=(time.perf_counter() - t0) * 1000)
+            except BaseException as e:  # noqa: BLE001 - sys.exit() & co. end Lambda's runtime process: ExitError
+                return InvocationResult(request_id, ok=False, error_type=EXIT_ERROR,
+                                        error_message=exit_message(request_id, exit_status(e)),
+                                        traceback=traceback.format_exc(), logs=logs, calls=made,
+                                        duration_ms=(time.perf_counter() - t0) * 1000)
             duration = time.perf_counter() - t0
         if duration > self.function.timeout and sys.gettrace() is None:
             return InvocationResult(request_id, ok=False, error_type="Sandbox.Timedout",
@@ -179,10 +165,13 @@ class InProcessInvoker:
         return InvocationResult(request_id, ok=True, response=response, logs=logs, calls=made,
                                 duration_ms=duration * 1000)
 
-    def hold_environment(self) -> _environment:
+    def hold_environment(self) -> AbstractContextManager[None]:
         """Keep this function's environment applied across several invocations (``with``): the
         EventBridge dispatcher delivers runs of events to one function without re-applying it."""
         return _environment(self._owner, self.env)
 
     def stop(self) -> None:
-        """Nothing to release: the handler lives in this process."""
+        """The handler lives in this process: only the API-call hook is released."""
+        if not self._stopped:
+            self._stopped = True
+            api_calls.uninstall()

@@ -37,13 +37,13 @@ import uuid
 import weakref
 from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from harness.backends.processes import install_signal_handlers
 from harness.runtime.invoker import _worker_main as proto
-from harness.runtime.invoker.inprocess import InvocationResult, os_environ_pristine
+from harness.runtime.invoker.inprocess import os_environ_pristine
+from harness.runtime.invoker.result import EXIT_ERROR, InvocationResult, exit_message
 from harness.topology.specs import Function
 
 WORKER_MAIN = Path(proto.__file__).resolve()
@@ -52,36 +52,8 @@ MAX_WORKERS_ENV = "STREAMHARNESS_WORKERS_PER_FUNCTION"
 INIT_PHASE_S = 10.0  # Lambda gives the init phase 10 s, then retries it within the invocation's Timeout
 STOP_GRACE_S = 2.0
 
-# Go's names, as Lambda prints them ("Runtime exited with error: signal: segmentation fault")
-_SIGNAL_NAMES = {
-    signal.SIGHUP: "hangup", signal.SIGINT: "interrupt", signal.SIGQUIT: "quit",
-    signal.SIGILL: "illegal instruction", signal.SIGTRAP: "trace/breakpoint trap", signal.SIGABRT: "aborted",
-    signal.SIGBUS: "bus error", signal.SIGFPE: "floating point exception", signal.SIGKILL: "killed",
-    signal.SIGUSR1: "user defined signal 1", signal.SIGSEGV: "segmentation fault",
-    signal.SIGUSR2: "user defined signal 2", signal.SIGPIPE: "broken pipe", signal.SIGALRM: "alarm clock",
-    signal.SIGTERM: "terminated",
-}
-
-
-@dataclass
-class WorkerInvocationResult(InvocationResult):
-    """An InvocationResult that also says whether this invocation paid for a cold start."""
-
-    cold_start: bool = False
-    init_duration_ms: float | None = None  # cold starts: process start + runtime + handler import (Lambda's Init Duration)
-    worker_pid: int | None = None
-
-
-def exit_message(request_id: str, returncode: int) -> str:
-    """What Lambda says when the runtime process ends during an invocation."""
-    if returncode == 0:
-        return f"RequestId: {request_id} Error: Runtime exited without providing a reason"
-    if returncode > 0:
-        return f"RequestId: {request_id} Error: Runtime exited with error: exit status {returncode}"
-    name = _SIGNAL_NAMES.get(-returncode)  # type: ignore[call-overload]
-    if name is None:
-        name = (signal.strsignal(-returncode) or f"signal {-returncode}").lower()
-    return f"RequestId: {request_id} Error: Runtime exited with error: signal: {name}"
+#: Kept for callers that named it: worker results are plain InvocationResults, cold-start fields included.
+WorkerInvocationResult = InvocationResult
 
 
 class _Timeout(Exception):
@@ -247,13 +219,17 @@ class WorkerInvoker:
         _LIVE.add(self)
 
     # -- the interface ------------------------------------------------------------------------------
-    def invoke(self, event: Any, request_id: str) -> WorkerInvocationResult:
+    def invoke(self, event: Any, request_id: str) -> InvocationResult:
         payload = json.dumps({"id": request_id, "e": event}, separators=(",", ":")).encode()
         return self._invoke(payload, request_id)
 
-    def invoke_json(self, event_json: str, request_id: str) -> WorkerInvocationResult:
+    def invoke_json(self, event_json: str, request_id: str) -> InvocationResult:
         """``invoke`` for an event already serialised to JSON (spares a decode and an encode)."""
         return self._invoke(f'{{"id":{json.dumps(request_id)},"e":{event_json}}}'.encode(), request_id)
+
+    def hold_environment(self) -> contextlib.nullcontext[None]:
+        """Each worker process has its own environment: nothing to hold."""
+        return contextlib.nullcontext()
 
     def stop(self) -> None:
         """End every worker and wait for them. Invocations in flight get a Runtime.ExitError."""
@@ -375,14 +351,14 @@ class WorkerInvoker:
         return w
 
     # -- one invocation ---------------------------------------------------------------------------------
-    def _invoke(self, payload: bytes, request_id: str) -> WorkerInvocationResult:
+    def _invoke(self, payload: bytes, request_id: str) -> InvocationResult:
         try:
             w, cold = self._acquire()
         except OSError as e:  # cannot fork (fd or process limits): a failed invocation, not a crashed engine
-            return WorkerInvocationResult(request_id, ok=False, error_type="Runtime.Unknown",
+            return InvocationResult(request_id, ok=False, error_type="Runtime.Unknown",
                                           error_message=f"cannot start a worker process: {e}")
         if w is None:
-            return WorkerInvocationResult(request_id, ok=False, error_type="Runtime.Unknown",
+            return InvocationResult(request_id, ok=False, error_type="Runtime.Unknown",
                                           error_message=f"the invoker of function {self.function.name} is stopped")
         logs: list[tuple[str, str]] = []
         calls: list[dict[str, Any]] = []
@@ -396,10 +372,10 @@ class WorkerInvoker:
             self._release(w)
 
     def _init(self, w: _Worker, request_id: str, logs: list[tuple[str, str]],
-              calls: list[dict[str, Any]]) -> WorkerInvocationResult | None:
-        def result(**kw: Any) -> WorkerInvocationResult:
+              calls: list[dict[str, Any]]) -> InvocationResult | None:
+        def result(**kw: Any) -> InvocationResult:
             w.init_ms = (time.perf_counter() - w.started) * 1000
-            return WorkerInvocationResult(request_id, ok=False, logs=logs, calls=calls, cold_start=True,
+            return InvocationResult(request_id, ok=False, logs=logs, calls=calls, cold_start=True,
                                           init_duration_ms=w.init_ms, worker_pid=w.pid, **kw)
 
         deadline = time.monotonic() + INIT_PHASE_S + self.function.timeout
@@ -426,10 +402,10 @@ class WorkerInvoker:
             return result(error_type="Sandbox.Timedout",
                           error_message=f"Task timed out after {self.function.timeout:.2f} seconds")
         except _Dead:
-            return result(error_type="Runtime.ExitError", error_message=exit_message(request_id, w.reap()))
+            return result(error_type=EXIT_ERROR, error_message=exit_message(request_id, w.reap()))
 
     def _run(self, w: _Worker, payload: bytes, request_id: str, logs: list[tuple[str, str]],
-             calls: list[dict[str, Any]], cold: bool) -> WorkerInvocationResult:
+             calls: list[dict[str, Any]], cold: bool) -> InvocationResult:
         init_ms = w.init_ms if cold else None
         extra: dict[str, Any] = {"logs": logs, "calls": calls, "cold_start": cold, "init_duration_ms": init_ms,
                                  "worker_pid": w.pid}
@@ -451,22 +427,22 @@ class WorkerInvoker:
                 (duration,) = proto.DURATION.unpack_from(body)
                 w.healthy = True
                 if kind == proto.RESULT:
-                    return WorkerInvocationResult(request_id, ok=True, response=json.loads(body[8:]),
+                    return InvocationResult(request_id, ok=True, response=json.loads(body[8:]),
                                                   duration_ms=duration, **extra)
                 if kind == proto.RESULT_BYTES:
-                    return WorkerInvocationResult(request_id, ok=True, response=body[8:], duration_ms=duration,
+                    return InvocationResult(request_id, ok=True, response=body[8:], duration_ms=duration,
                                                   **extra)
                 err = json.loads(body[8:])
-                return WorkerInvocationResult(request_id, ok=False, error_type=err["type"],
+                return InvocationResult(request_id, ok=False, error_type=err["type"],
                                               error_message=err["message"], traceback=err["traceback"],
                                               duration_ms=duration, **extra)
         except _Timeout:
             w.kill()  # Lambda ends the execution environment; the next invocation gets a fresh one
-            return WorkerInvocationResult(request_id, ok=False, error_type="Sandbox.Timedout",
+            return InvocationResult(request_id, ok=False, error_type="Sandbox.Timedout",
                                           error_message=f"Task timed out after {self.function.timeout:.2f} seconds",
                                           duration_ms=(time.monotonic() - t0) * 1000, **extra)
         except _Dead:
-            return WorkerInvocationResult(request_id, ok=False, error_type="Runtime.ExitError",
+            return InvocationResult(request_id, ok=False, error_type=EXIT_ERROR,
                                           error_message=exit_message(request_id, w.reap()),
                                           duration_ms=(time.monotonic() - t0) * 1000, **extra)
 

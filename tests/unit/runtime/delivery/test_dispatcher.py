@@ -1,6 +1,7 @@
 """Target delivery with fakes for the backend and the invoker: retries, backoff, DLQ shape, trace."""
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -11,8 +12,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from harness import Function
-from harness.runtime.delivery.dispatcher import DELIVERERS, DeliveryError, DeliveryOptions, Dispatcher
 from harness.emulators.eventbridge.models import EventsModel
+from harness.runtime.delivery.dispatcher import DELIVERERS, DeliveryError, DeliveryOptions, Dispatcher
 from harness.runtime.invoker import InvocationResult
 from harness.trace import Trace
 
@@ -79,6 +80,12 @@ class FakeInvoker:
             self.failures -= 1
             return InvocationResult(request_id, ok=False, error_type="ValueError", error_message="poison")
         return InvocationResult(request_id, ok=True, response={"ok": True}, logs=[("stdout", "hi")])
+
+    def hold_environment(self) -> contextlib.nullcontext[None]:
+        return contextlib.nullcontext()
+
+    def stop(self) -> None:
+        pass
 
 
 class Setup:
@@ -334,3 +341,36 @@ def test_a_crashing_deliverer_is_an_internal_error_and_the_worker_survives(setup
 def test_delivery_error_carries_code_and_retryability() -> None:
     e = DeliveryError("THROTTLING", "slow down")
     assert (e.code, e.message, e.retryable, str(e)) == ("THROTTLING", "slow down", True, "THROTTLING: slow down")
+
+
+class ExitingInvoker(FakeInvoker):
+    """An invoker that lets a handler's SystemExit escape (as a broken invoker would)."""
+
+    def invoke(self, event: Any, request_id: str) -> InvocationResult:
+        raise SystemExit(5)
+
+
+def test_an_exit_escaping_the_invoker_is_a_function_error_and_the_worker_lives(setups: Any) -> None:
+    s = setups([{"Id": "f", "Arn": FN, "RetryPolicy": {"MaximumRetryAttempts": 0}}], invoker=ExitingInvoker())
+    s.put({}, {})
+    s.wait()
+    assert [e["error_type"] for e in s.trace.of("error")] == ["Runtime.ExitError", "Runtime.ExitError"]
+    assert [d["error_code"] for d in s.trace.of("delivery")] == ["ERROR_FROM_TARGET", "ERROR_FROM_TARGET"]
+    assert s.dispatcher.stats["dropped"] == 2 and not s.dispatcher.problems()
+
+
+def test_every_target_is_accounted_for_and_a_dead_worker_is_a_problem(setups: Any) -> None:
+    s = setups([{"Id": "f", "Arn": FN}, {"Id": "q", "Arn": QUEUE},
+                {"Id": "g", "Arn": FN.replace(":fn", ":ghost"), "DeadLetterConfig": {"Arn": DLQ}}])
+    s.put({}, {})
+    s.wait()
+    counts = {target: c for (_, target), c in s.dispatcher.target_stats().items()}
+    assert counts == {"f": {"accepted": 2, "succeeded": 2, "dead_lettered": 0, "dropped": 0},
+                      "q": {"accepted": 2, "succeeded": 2, "dead_lettered": 0, "dropped": 0},
+                      "g": {"accepted": 2, "succeeded": 0, "dead_lettered": 2, "dropped": 0}}
+    assert s.dispatcher.problems() == []
+    s.dispatcher.stop()
+    s.dispatcher._workers = [threading.Thread(target=lambda: None, name="eventbridge-delivery-x")]
+    s.dispatcher._workers[0].start()
+    s.dispatcher._workers[0].join()
+    assert s.dispatcher.problems() == ["eventbridge: delivery thread eventbridge-delivery-x has died"]

@@ -57,3 +57,8 @@ def slow(event: Any, context: Any) -> str:
     while time.monotonic() - start < event["seconds"]:  # busy-wait: overrun the function's Timeout
         pass
     return "finished late"
+
+
+def exits(event: Any, context: Any) -> None:
+    print("about to exit")
+    sys.exit(event.get("code"))

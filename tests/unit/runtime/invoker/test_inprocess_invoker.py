@@ -234,3 +234,32 @@ def test_overrunning_the_timeout_is_reported_as_task_timed_out(monkeypatch: pyte
     assert result.error_message == "Task timed out after 1.00 seconds"
     assert result.function_error == "Unhandled"
     assert result.duration_ms >= 1100
+
+
+# --------------------------------------------------------------------------- a handler that ends its runtime
+
+@pytest.mark.parametrize(("code", "says"), [(7, "exit status 7"), (None, "exited without providing a reason"),
+                                            ("bye", "exit status 1")])
+def test_sys_exit_in_a_handler_is_a_runtime_exit_error(code: Any, says: str) -> None:
+    inv = invoker("exits", {"CORE_T_NEW": "x"})
+    with captured_output():
+        r = inv.invoke({"code": code}, "req-1")
+    assert not r.ok and r.error_type == "Runtime.ExitError"
+    assert r.error_message.startswith("RequestId: req-1 Error: Runtime exited") and says in r.error_message
+    assert ("stdout", "about to exit") in r.logs
+    assert "CORE_T_NEW" not in os.environ  # the function's environment is restored all the same
+    inv.stop()
+
+
+def test_the_api_call_hook_is_removed_when_the_last_invoker_stops() -> None:
+    from botocore.client import BaseClient
+
+    from harness.runtime.invoker import calls
+
+    before, installed = BaseClient._make_api_call, calls._installed  # other tests' invokers may still be up
+    first, second = invoker("echo"), invoker("echo")
+    assert calls._installed == installed + 2 and BaseClient._make_api_call is not before or installed
+    first.stop()
+    second.stop()
+    second.stop()  # stopping twice releases once
+    assert calls._installed == installed and BaseClient._make_api_call is before
