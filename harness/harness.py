@@ -44,7 +44,7 @@ class Harness:
         self.keep = keep
         self.trace = Trace()
         self.timings: dict[str, float] = {}
-        self._handlers_path = [str(Path(p).resolve()) for p in handlers_path]
+        self._handlers_path = [str(Path(p).resolve()) for p in (*handlers_path, *self.topology.handlers_path)]
         self._saved_env: dict[str, str | None] = {}
         self._deployment: Deployment | None = None
         self._runtime: Runtime | None = None

@@ -130,7 +130,7 @@ def target_to_aws(target: Target, backend: Backend, dep: Deployment) -> dict[str
 def _ensure_rule(events: Any, backend: Backend, rule: Rule, dep: Deployment) -> DeployedRule:
     bus = dep.buses[rule.bus].name
     name = dep.prefix + rule.name
-    kwargs: dict[str, Any] = {"Name": name, "EventBusName": bus, "EventPattern": rule.event_pattern,
+    kwargs: dict[str, Any] = {"Name": name, "EventBusName": bus, "EventPattern": dep.resolve(rule.event_pattern),
                               "State": rule.state}
     if rule.description:
         kwargs["Description"] = rule.description
