@@ -105,7 +105,7 @@ def _env_value(b: Build, logical: str, key: str, value: str) -> str | None:
             return f"arn:{pseudo['AWS::Partition']}:lambda:{pseudo['AWS::Region']}:{pseudo['AWS::AccountId']}:function:{ref}"
         return ref if kind == "function" else m.group(0)
     value = TOKEN.sub(one, value)
-    unknown = [f"{ref} ({kind})" for kind, ref in TOKEN.findall(value) if kind not in TOPOLOGY_KINDS]
+    unknown = [b.describe(kind, ref) for kind, ref in TOKEN.findall(value) if kind not in TOPOLOGY_KINDS]
     if unknown:
         b.note(logical, f"Environment.Variables.{key}: a reference to {', '.join(unknown)} has no equivalent; "
                         f"variable left out")

@@ -109,7 +109,7 @@ class Resolver:
         if handler is None:
             self.notes.append((where, f"intrinsic {key} is not supported; the property is left out"))
             return NO_VALUE
-        return handler(self, arg, f"{where}.{key}")
+        return handler(self, arg, where if key == "Ref" else f"{where}.{key}")
 
     def ref(self, name: Any, where: str) -> Any:
         if not isinstance(name, str):

@@ -116,7 +116,7 @@ def rule(b: Build, logical: str, name: str, props: Mapping[str, Any], where: str
     b.properties(logical, props, ("Name", "EventBusName", "EventPattern", "State", "Targets", "Description"),
                  ("RoleArn",))
     if not present(props, "EventPattern"):
-        b.note(logical, "rule without an EventPattern (e.g. a ScheduleExpression): rule left out")
+        b.note(logical, "no EventPattern (only event-pattern rules run): rule left out")
         return
     targets = []
     for i, t in enumerate(b.resolve(props.get("Targets") or [], f"{where}.Targets")):
@@ -153,7 +153,7 @@ def add_rule(b: Build, logical: str, name: str, pattern: Any, bus: Any, state: s
     text = pattern if isinstance(pattern, str) else json.dumps(pattern)
     for kind, ref in TOKEN.findall(text):
         if kind not in TOPOLOGY_KINDS:
-            b.note(logical, f"EventPattern: a reference to {ref} ({kind}) has no equivalent; it stays as text")
+            b.note(logical, f"EventPattern: {b.describe(kind, ref)} has no equivalent; it stays as text")
     bus_name = DEFAULT_BUS
     if bus is not None:
         bus_value = b.resolve(bus, f"{where}.EventBusName")
