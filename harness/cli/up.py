@@ -6,28 +6,30 @@ import threading
 
 import click
 
+from harness.cli.sources import load_topology, topology_options
 from harness.topology import ValidationException
 
 
 @click.command()
-@click.option("--topology", "topology_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="Topology YAML or JSON file.")
+@topology_options
 @click.option("--handlers", "handlers", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Directory put on sys.path for handler modules (repeatable).")
 @click.option("--backend", default="embedded", show_default=True)
 @click.option("--prefix", default="sh-", show_default=True, help="Prefix of every deployed resource name.")
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False, writable=True),
               help="On exit, write the trace here as JSON lines.")
-def up(topology_path: str, handlers: tuple[str, ...], backend: str, prefix: str, trace_path: str | None) -> None:
-    """Start the backend, deploy the topology, run its functions and mappings; Ctrl-C stops everything.
+def up(topology_path: str | None, template_path: str | None, parameters: tuple[str, ...], handlers: tuple[str, ...],
+       backend: str, prefix: str, trace_path: str | None) -> None:
+    """Start the backend, deploy the topology (or template), run its functions and mappings; Ctrl-C stops everything.
 
     Prints the endpoints and the AWS_ENDPOINT_URL_<SERVICE> exports: paste them into another shell
     and the AWS CLI or your own code reaches the backend.
     """
     from harness import Harness
 
+    topology = load_topology(topology_path, template_path, parameters)
     try:
-        h = Harness(topology_path, backend=backend, prefix=prefix, handlers_path=handlers)
+        h = Harness(topology, backend=backend, prefix=prefix, handlers_path=handlers)
     except ValidationException as e:
         raise click.ClickException(str(e)) from None
     with h:
@@ -52,8 +54,8 @@ def up(topology_path: str, handlers: tuple[str, ...], backend: str, prefix: str,
             click.echo(f"  topic {name} -> {h.topic_arn(name)}")
         for m in h.topology.event_source_mappings:
             click.echo(f"  mapping {m.name}: {m.source} -> {m.function}")
-        click.echo("\nrunning; Ctrl-C to stop", err=True)
-        try:
+        try:  # Ctrl-C right after the line below is still a clean stop
+            click.echo("\nrunning; Ctrl-C to stop", err=True)
             threading.Event().wait()
         except KeyboardInterrupt:
             click.echo("stopping", err=True)
