@@ -25,6 +25,9 @@ class _NoValue:
     def __repr__(self) -> str:
         return "AWS::NoValue"
 
+    def __bool__(self) -> bool:
+        return False
+
 
 NO_VALUE = _NoValue()
 

@@ -162,8 +162,8 @@ def add_rule(b: Build, logical: str, name: str, pattern: Any, bus: Any, state: s
             if bus_ref is None:
                 return
             bus_name = bus_ref.partition(":")[2]
-        else:
-            bus_name = str(bus_value)
+        else:  # a literal name, or a literal ARN (arn:aws:events:REGION:ACCOUNT:event-bus/NAME)
+            bus_name = str(bus_value).rpartition("event-bus/")[2]
     if state == "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS":
         b.note(logical, f"State {state}: run as ENABLED")
         state = "ENABLED"

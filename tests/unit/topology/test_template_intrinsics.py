@@ -123,3 +123,31 @@ def test_not_a_template(tmp_path: Path) -> None:
     path.write_text("name: x\ntables: []\n")
     with pytest.raises(ValidationException, match=r"topology.yaml: not a CloudFormation template"):
         load_template(path)
+
+
+def test_no_value_removes_a_whole_property_and_a_bus_may_be_named_by_its_arn(tmp_path: Path) -> None:
+    path = tmp_path / "t.yaml"
+    path.write_text(textwrap.dedent("""
+        Parameters:
+          Streams: {Type: String, Default: "no"}
+        Conditions:
+          WithStream: !Equals [!Ref Streams, "yes"]
+        Resources:
+          Items:
+            Type: AWS::DynamoDB::Table
+            Properties:
+              AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+              KeySchema: [{AttributeName: id, KeyType: HASH}]
+              StreamSpecification: !If [WithStream, {StreamViewType: KEYS_ONLY}, !Ref AWS::NoValue]
+          Bus: {Type: AWS::Events::EventBus, Properties: {Name: orders}}
+          Copy:
+            Type: AWS::Events::Rule
+            Properties:
+              EventBusName: !Sub "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
+              EventPattern: {source: [app]}
+        """))
+    t, lines = load_template(path)
+    assert lines == []
+    assert t.table("Items").stream_view_type is None
+    assert t.rule("Copy").bus == "default"
+    assert load_template(path, {"Streams": "yes"})[0].table("Items").stream_view_type == StreamViewType.KEYS_ONLY

@@ -36,6 +36,8 @@ EXPECTED = [
     "Targets[1].Arn: function NodeWorker is left out (see above)",
     "Alerts (AWS::SNS::Topic): properties not supported: FifoTopic; Subscription[0] (protocol email): only sqs "
     "subscriptions are run",
+    "JobsMapping (AWS::Lambda::EventSourceMapping): EventSource: an SQS queue; the runtime has no SQS event source; "
+    "mapping left out",
 ]
 
 
