@@ -102,6 +102,10 @@ def load_template(path: str | Path, parameters: Mapping[str, Any] | None = None)
             if str(e).startswith(str(p)):
                 raise
             raise ValidationException(f"{p}: Resources.{logical} ({kind}): {e}", parameter=e.parameter) from None
+        except KeyError as e:
+            raise ValidationException(f"{p}: Resources.{logical} ({kind}): required property {e} is missing") from None
+        except (TypeError, AttributeError) as e:  # a list where a mapping belongs, and the like
+            raise ValidationException(f"{p}: Resources.{logical} ({kind}): malformed properties: {e}") from None
     _check_modules(b)
     try:
         topology = Topology(
@@ -193,7 +197,7 @@ def _name(resolver: Resolver, logical: str, res: Mapping[str, Any]) -> str:
     if isinstance(literal, str):
         return literal
     if kind == "AWS::SQS::Queue" and resources.queue_is_fifo(
-            Build(resolver, ""), res.get("Properties") or {}, f"Resources.{logical}.Properties"):
+            resolver, res.get("Properties") or {}, f"Resources.{logical}.Properties"):
         return f"{logical}.fifo"
     return logical
 

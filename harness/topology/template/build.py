@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from harness.topology.events import EventBus, Rule, Subscription
 from harness.topology.specs import EventSourceMapping, Function, Queue, Table
@@ -76,7 +76,13 @@ class Build:
         return f"the ARN of {what} {ref}" if kind.endswith("-arn") else f"{what} {ref}"
 
 
-def get_int(b: Build, value: Any, where: str) -> int:
+class Located(Protocol):
+    """A Build or a Resolver: either builds errors naming the file and the path."""
+
+    def error(self, where: str, message: str) -> Exception: ...
+
+
+def get_int(b: Located, value: Any, where: str) -> int:
     """CloudFormation takes numbers as numbers or numeric strings."""
     if isinstance(value, bool):
         raise b.error(where, f"expected an integer, got {value!r}")
@@ -88,7 +94,7 @@ def get_int(b: Build, value: Any, where: str) -> int:
         raise b.error(where, f"expected an integer, got {value!r}") from None
 
 
-def get_bool(b: Build, value: Any, where: str) -> bool:
+def get_bool(b: Located, value: Any, where: str) -> bool:
     if isinstance(value, bool):
         return value
     if str(value).lower() in ("true", "false"):
@@ -96,7 +102,7 @@ def get_bool(b: Build, value: Any, where: str) -> bool:
     raise b.error(where, f"expected true or false, got {value!r}")
 
 
-def get_json(b: Build, value: Any, where: str) -> Any:
+def get_json(b: Located, value: Any, where: str) -> Any:
     """A Json-typed property: an object, or its text."""
     if isinstance(value, str):
         try:

@@ -25,7 +25,8 @@ _COMMON = ("FunctionName", "Handler", "Runtime", "Environment", "Timeout", "Memo
 _MAPPING = {
     "BatchSize": "batch_size", "MaximumBatchingWindowInSeconds": "maximum_batching_window_in_seconds",
     "ParallelizationFactor": "parallelization_factor", "MaximumRetryAttempts": "maximum_retry_attempts",
-    "MaximumRecordAgeInSeconds": "maximum_record_age_in_seconds", "TumblingWindowInSeconds": "tumbling_window_in_seconds",
+    "MaximumRecordAgeInSeconds": "maximum_record_age_in_seconds",
+    "TumblingWindowInSeconds": "tumbling_window_in_seconds",
 }
 
 
@@ -86,8 +87,8 @@ def _function(b: Build, logical: str, name: str, props: Mapping[str, Any], where
         text = _env_value(b, logical, key, b.resolver.text(value, f"{where}.Environment.Variables.{key}"))
         if text is not None:
             env[key] = text
-    kwargs = {k: get_int(b, p[key], f"{where}.{key}") for key, k in (("Timeout", "timeout"), ("MemorySize", "memory_size"))
-              if present(p, key)}
+    kwargs = {k: get_int(b, p[key], f"{where}.{key}")
+              for key, k in (("Timeout", "timeout"), ("MemorySize", "memory_size")) if present(p, key)}
     b.functions.append(Function(name, f"{module}:{attr}", env, **kwargs))
     b.function_ids[name] = logical
     if code_dir is not None:
@@ -102,7 +103,8 @@ def _env_value(b: Build, logical: str, key: str, value: str) -> str | None:
     def one(m: Any) -> str:
         kind, ref = m.group(1), m.group(2)
         if kind == "function-arn":
-            return f"arn:{pseudo['AWS::Partition']}:lambda:{pseudo['AWS::Region']}:{pseudo['AWS::AccountId']}:function:{ref}"
+            return (f"arn:{pseudo['AWS::Partition']}:lambda:{pseudo['AWS::Region']}:{pseudo['AWS::AccountId']}"
+                    f":function:{ref}")
         return ref if kind == "function" else m.group(0)
     value = TOKEN.sub(one, value)
     unknown = [b.describe(kind, ref) for kind, ref in TOKEN.findall(value) if kind not in TOPOLOGY_KINDS]
@@ -193,4 +195,5 @@ def merge_globals(defaults: Mapping[str, Any], props: Mapping[str, Any]) -> dict
 
 
 def _intrinsic(value: Mapping[str, Any]) -> bool:
-    return len(value) == 1 and next(iter(value)) in ("Ref",) or any(str(k).startswith("Fn::") for k in value)
+    key = next(iter(value), "")
+    return len(value) == 1 and (key == "Ref" or str(key).startswith("Fn::"))

@@ -8,7 +8,7 @@ from typing import Any
 from harness.topology.events import DEFAULT_BUS, EventBus, Rule, Subscription, Target
 from harness.topology.specs import GlobalSecondaryIndex, KeyAttribute, Queue, RedrivePolicy, Table
 from harness.topology.template.build import Build, get_bool, get_int, get_json, present
-from harness.topology.template.intrinsics import TOKEN, TOPOLOGY_KINDS, parse_ref
+from harness.topology.template.intrinsics import TOKEN, TOPOLOGY_KINDS, Resolver, parse_ref
 
 _TAGS_AND_ENCRYPTION = ("Tags", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled")
 
@@ -54,22 +54,24 @@ def table(b: Build, logical: str, name: str, props: Mapping[str, Any], where: st
 def queue(b: Build, logical: str, name: str, props: Mapping[str, Any], where: str) -> None:
     b.properties(logical, props, ("QueueName", "FifoQueue", "VisibilityTimeout", "MessageRetentionPeriod",
                                   "RedrivePolicy"), (*_TAGS_AND_ENCRYPTION, "RedriveAllowPolicy"))
-    kwargs: dict[str, Any] = {"fifo": queue_is_fifo(b, props, where)}
-    for key, attr in (("VisibilityTimeout", "visibility_timeout"), ("MessageRetentionPeriod", "message_retention_period")):
+    kwargs: dict[str, Any] = {"fifo": queue_is_fifo(b.resolver, props, where)}
+    for key, attr in (("VisibilityTimeout", "visibility_timeout"),
+                      ("MessageRetentionPeriod", "message_retention_period")):
         if present(props, key):
             kwargs[attr] = get_int(b, b.resolve(props[key], f"{where}.{key}"), f"{where}.{key}")
     if present(props, "RedrivePolicy"):
         at = f"{where}.RedrivePolicy"
         policy = get_json(b, b.resolve(props["RedrivePolicy"], at), at)
-        dlq = b.reference(logical, policy.get("deadLetterTargetArn"), at, ("queue",), "RedrivePolicy.deadLetterTargetArn")
+        dlq = b.reference(logical, policy.get("deadLetterTargetArn"), at, ("queue",),
+                          "RedrivePolicy.deadLetterTargetArn")
         if dlq:
             kwargs["redrive_policy"] = RedrivePolicy(dlq.partition(":")[2],
                                                      get_int(b, policy.get("maxReceiveCount", 3), at))
     b.queues.append(Queue(name, **kwargs))
 
 
-def queue_is_fifo(b: Build, props: Mapping[str, Any], where: str) -> bool:
-    return present(props, "FifoQueue") and get_bool(b, b.resolve(props["FifoQueue"], f"{where}.FifoQueue"), where)
+def queue_is_fifo(r: Resolver, props: Mapping[str, Any], where: str) -> bool:
+    return present(props, "FifoQueue") and get_bool(r, r.resolve(props["FifoQueue"], f"{where}.FifoQueue"), where)
 
 
 def topic(b: Build, logical: str, name: str, props: Mapping[str, Any], where: str) -> None:

@@ -26,8 +26,8 @@ def test_eventbridge_rule_to_sqs_with_transformer_and_dlq() -> None:
     assert (target.retry_policy.maximum_retry_attempts, target.retry_policy.maximum_event_age_in_seconds) == (4, 400)
     queue = t.queue("order-events")
     assert queue.visibility_timeout == 60
-    assert (queue.redrive_policy.dead_letter_queue, queue.redrive_policy.max_receive_count) == (  # type: ignore[union-attr]
-        "OrdersQueueDLQ", 5)
+    redrive = queue.redrive_policy
+    assert (redrive.dead_letter_queue, redrive.max_receive_count) == ("OrdersQueueDLQ", 5)  # type: ignore[union-attr]
 
 
 def test_lambda_with_a_stream_dlq_and_an_sns_topic_with_a_filtered_subscription() -> None:

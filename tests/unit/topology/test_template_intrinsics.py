@@ -151,3 +151,17 @@ def test_no_value_removes_a_whole_property_and_a_bus_may_be_named_by_its_arn(tmp
     assert t.table("Items").stream_view_type is None
     assert t.rule("Copy").bus == "default"
     assert load_template(path, {"Streams": "yes"})[0].table("Items").stream_view_type == StreamViewType.KEYS_ONLY
+
+
+def test_a_missing_required_property_is_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, """
+        T:
+          Type: AWS::DynamoDB::Table
+          Properties:
+            AttributeDefinitions: [{AttributeName: id, AttributeType: S}]
+            KeySchema: [{AttributeName: id, KeyType: HASH}]
+            GlobalSecondaryIndexes: [{KeySchema: [{AttributeName: id, KeyType: HASH}]}]
+        """)
+    with pytest.raises(ValidationException, match=r"broken.yaml: Resources.T \(AWS::DynamoDB::Table\): required "
+                                                  r"property 'IndexName' is missing"):
+        load_template(path)
