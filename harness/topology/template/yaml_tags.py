@@ -6,8 +6,9 @@ from typing import Any
 import yaml
 
 
-class TemplateLoader(yaml.SafeLoader):
-    """A SafeLoader that turns ``!Ref X`` into ``{"Ref": "X"}``, ``!Sub s`` into ``{"Fn::Sub": s}``, etc."""
+class TemplateLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """A SafeLoader (libyaml's when PyYAML has it) that turns ``!Ref X`` into ``{"Ref": "X"}``, ``!Sub s``
+    into ``{"Fn::Sub": s}``, etc."""
 
 
 def _plain(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
@@ -32,4 +33,4 @@ TemplateLoader.add_multi_constructor("!", _tag)
 
 
 def parse_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=TemplateLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=TemplateLoader)  # noqa: S506 - a safe loader
