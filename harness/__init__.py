@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from harness.harness import Harness
 from harness.runtime import DrainReport, DrainTimeout, EngineOptions, MappingStats
-from harness.runtime.eventbridge import DeliveryOptions
+from harness.runtime.delivery import DeliveryOptions
 from harness.topology import (
     EventBus,
     EventSourceMapping,

@@ -11,10 +11,10 @@ from typing import Any
 
 from harness.backends import Backend, create_backend
 from harness.deploy import Deployment, deploy, teardown
-from harness.deploy.external import is_external
+from harness.deploy.ownership import validate_names
 from harness.runtime import DrainReport, EngineOptions, MappingStats, Runtime
-from harness.runtime.eventbridge import DeliveryOptions, Dispatcher, attach_dispatcher
-from harness.runtime.eventbridge.external import ExternalEventBridge, attach_external
+from harness.runtime.delivery import DeliveryOptions, Dispatcher, attach_dispatcher
+from harness.runtime.delivery.external import ExternalEventBridge, attach_external
 from harness.topology import Topology
 from harness.trace import Trace
 
@@ -30,9 +30,19 @@ class Harness:
 
     def __init__(self, topology: Topology | str | Path, backend: str | Backend = "embedded", *,
                  prefix: str = "sh-", region: str = "us-east-1", options: EngineOptions | None = None,
-                 handlers_path: Sequence[str | Path] = (), keep: bool = False,
-                 eventbridge: DeliveryOptions | None = None, **backend_options: Any) -> None:
+                 handlers_path: Sequence[str | Path] = (), keep: bool = False, adopt: bool = False,
+                 eventbridge: DeliveryOptions | str | None = None, **backend_options: Any) -> None:
+        if isinstance(eventbridge, str):  # the backend's choice of EventBridge (e.g. "moto"), not delivery timings
+            if isinstance(backend, Backend):
+                raise TypeError(f"eventbridge={eventbridge!r} chooses the backend's EventBridge; pass it to the "
+                                f"backend you built (e.g. EmbeddedBackend(eventbridge={eventbridge!r})), or pass "
+                                f"DeliveryOptions(...) for target delivery timings")
+            backend_options["eventbridge"], eventbridge = eventbridge, None
+        elif eventbridge is not None and not isinstance(eventbridge, DeliveryOptions):
+            raise TypeError(f"eventbridge must be DeliveryOptions or a backend's EventBridge name, not "
+                            f"{type(eventbridge).__name__}")
         self.topology = topology if isinstance(topology, Topology) else Topology.from_file(topology)
+        validate_names(self.topology, prefix)  # before any server starts
         #: a Backend instance passed in belongs to the caller (shared across runs): not started or stopped here
         self._owns_backend = not isinstance(backend, Backend)
         self.backend = backend if isinstance(backend, Backend) else create_backend(
@@ -42,6 +52,8 @@ class Harness:
         #: timings of EventBridge target delivery (retry backoff, workers); AWS's parameters are in the topology
         self.eventbridge_options = eventbridge
         self.keep = keep
+        #: use existing resources that lack our tag instead of refusing (they are never deleted)
+        self.adopt = adopt
         self.trace = Trace()
         self.timings: dict[str, float] = {}
         self._handlers_path = [str(Path(p).resolve()) for p in (*handlers_path, *self.topology.handlers_path)]
@@ -75,12 +87,12 @@ class Harness:
                         startup_s=round(self.backend.startup_s, 3), warnings=self.backend.warnings)
         self._apply_env(self.backend.environment())
         t1 = time.perf_counter()
-        self._deployment = deploy(self.topology, self.backend, self.prefix)
+        self._deployment = deploy(self.topology, self.backend, self.prefix, adopt=self.adopt)
         self.timings["deploy_s"] = time.perf_counter() - t1
         self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options)
         self._runtime.start()
         self._dispatcher = attach_dispatcher(self._runtime, self.eventbridge_options)
-        if is_external(self.backend):  # the backend's EventBridge routes: poll delivery and capture queues
+        if self.backend.capabilities.external_eventbridge:  # the backend's EventBridge routes: poll delivery and capture queues
             self._external = attach_external(self._runtime, self._dispatcher)
         self.timings["startup_s"] = time.perf_counter() - t0
 
@@ -91,9 +103,10 @@ class Harness:
             self._dispatcher = None
             self._external = None
         try:
+            # a backend we started and that owns its resources dies with them; a shared one is cleaned up
             if self._deployment is not None and not self.keep and (
-                    self.backend.name != "embedded" or not self._owns_backend):
-                teardown(self.topology, self.backend, self.prefix)
+                    not self.backend.capabilities.owns_resources or not self._owns_backend):
+                teardown(self._deployment, self.backend)
         finally:
             self._deployment = None
             if self._owns_backend:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 import boto3
@@ -19,21 +21,57 @@ def endpoint_env_name(service: str) -> str:
     return "AWS_ENDPOINT_URL_" + str(service_id).replace(" ", "_").upper()
 
 
+class EventBridgeRouting(StrEnum):
+    """Who routes events to rule targets."""
+
+    #: the backend's ``events`` endpoint is the harness's own: our matcher decides, the runtime's dispatcher delivers
+    HARNESS = "harness"
+    #: the backend's EventBridge routes (moto's, LocalStack's, AWS's): each Lambda target is backed by a delivery
+    #: queue the runtime polls, and a capture-all rule per bus audits the routing against our matcher
+    #: (harness/deploy/external.py, harness/runtime/delivery/external.py)
+    EXTERNAL = "external"
+
+
+AWS_STREAM_FIDELITY = "aws"
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What a backend is, as the layers above need to know it (never decided by its name)."""
+
+    #: everything on it was made by this harness and dies with it (servers it started, in memory): no teardown
+    owns_resources: bool
+    #: the services whose resources keep tags (deploy tells its own resources from others' by them; for the
+    #: other services the backend's ledger records what the harness created through it)
+    tagged_services: frozenset[str]
+    #: "aws" when stream records follow AWS's rules (no record for a no-op write), else a sentence naming the loss
+    stream_fidelity: str = AWS_STREAM_FIDELITY
+    eventbridge_routing: EventBridgeRouting = EventBridgeRouting.EXTERNAL
+
+    @property
+    def external_eventbridge(self) -> bool:
+        return self.eventbridge_routing is EventBridgeRouting.EXTERNAL
+
+    def keeps_tags(self, service: str) -> bool:
+        return service in self.tagged_services
+
+
+#: every service the harness deploys to (AWS and LocalStack keep tags for all of them)
+ALL_TAGGED = frozenset({"dynamodb", "sqs", "sns", "events"})
+
+
 class Backend(ABC):
     """Where the AWS APIs come from. Subclasses start (or reach) servers and fill ``endpoints``."""
 
     name: str = "abstract"
-    #: "aws" when stream records follow AWS's rules (no record for a no-op write), else a short reason.
-    stream_fidelity: str = "aws"
     #: The EventBridge endpoint the harness serves itself (the embedded backend's EventBridgeServer), which
     #: feeds matched events to the runtime's dispatcher; None where the backend's own EventBridge is used.
     eventbridge: Any = None
-    #: Who routes events to rule targets: "harness" when the backend's ``events`` endpoint is the harness's own
-    #: (its matcher decides, its dispatcher delivers), "external" when the backend's EventBridge routes them
-    #: (moto's, LocalStack's, AWS's): then each Lambda target is backed by a delivery queue the runtime polls,
-    #: and a capture-all rule per bus audits the backend's routing against our matcher (see
-    #: harness/deploy/external.py and harness/runtime/eventbridge/external.py).
-    eventbridge_routing: str = "external"
+
+    @property
+    @abstractmethod
+    def capabilities(self) -> Capabilities:
+        """What this backend is (may change at start, e.g. a fallback to moto's DynamoDB)."""
 
     def __init__(self, region: str = "us-east-1", account_id: str = "123456789012") -> None:
         self.region = region
@@ -46,6 +84,9 @@ class Backend(ABC):
             aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"], region_name=region)
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        #: tags of resources created through this backend on services that keep none (e.g. DynamoDB Local's
+        #: tables): ARN -> tags, written by deploy, so ownership is known there too
+        self.ledger: dict[str, dict[str, str]] = {}
 
     @abstractmethod
     def start(self) -> None: ...

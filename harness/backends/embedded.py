@@ -6,8 +6,9 @@ import sys
 import time
 
 from harness.backends import dynamodb_local
-from harness.backends.base import Backend
+from harness.backends.base import AWS_STREAM_FIDELITY, Backend, Capabilities, EventBridgeRouting
 from harness.backends.processes import ManagedProcess, free_port
+from harness.emulators.eventbridge import EventBridgeServer
 
 MOTO_DYNAMODB_LOSS = (
     "moto serves DynamoDB, so stream records lose AWS semantics: writes that change nothing still emit "
@@ -48,10 +49,17 @@ class EmbeddedBackend(Backend):
         if eventbridge not in ("harness", "moto"):
             raise ValueError(f"eventbridge must be 'harness' or 'moto', not {eventbridge!r}")
         self._eventbridge_choice = eventbridge
-        self.eventbridge_routing = "harness" if eventbridge == "harness" else "external"
+        self._routing = EventBridgeRouting.HARNESS if eventbridge == "harness" else EventBridgeRouting.EXTERNAL
+        self._stream_fidelity = AWS_STREAM_FIDELITY
         self._dynamodb_choice = dynamodb
         self._ready_timeout = ready_timeout
         self.processes: list[ManagedProcess] = []
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """Its servers are ours, in memory, and die with it: nothing to tear down. DynamoDB Local keeps no tags."""
+        return Capabilities(owns_resources=True, tagged_services=frozenset({"sqs", "sns", "events"}),
+                            stream_fidelity=self._stream_fidelity, eventbridge_routing=self._routing)
 
     def start(self) -> None:
         t0 = time.perf_counter()
@@ -80,16 +88,14 @@ class EmbeddedBackend(Backend):
             self.endpoints["events"] = moto.url
             self.startup_s = time.perf_counter() - t0
             return
-        # EventBridge is served by the harness itself (moto's is too slow and too loose, see issue 4)
-        from harness.runtime.eventbridge.server import EventBridgeServer
-
-        self.eventbridge = EventBridgeServer(self.region, self.account_id, backend=self).start()
+        # EventBridge is served by the harness itself (moto's is too slow and too loose)
+        self.eventbridge = EventBridgeServer(self.region, self.account_id).start()
         self.endpoints["events"] = self.eventbridge.url
         self.startup_s = time.perf_counter() - t0
 
     def _dynamodb_local_argv(self):  # type: ignore[no-untyped-def]
         if self._dynamodb_choice == "moto":
-            self.stream_fidelity = MOTO_DYNAMODB_LOSS
+            self._stream_fidelity = MOTO_DYNAMODB_LOSS
             return None
         try:
             java = dynamodb_local.find_java()
@@ -97,7 +103,7 @@ class EmbeddedBackend(Backend):
         except dynamodb_local.DynamoDBLocalUnavailable as e:
             if self._dynamodb_choice == "local":
                 raise
-            self.stream_fidelity = MOTO_DYNAMODB_LOSS
+            self._stream_fidelity = MOTO_DYNAMODB_LOSS
             self._warn(f"DynamoDB Local unavailable ({e}); {MOTO_DYNAMODB_LOSS}.")
             return None
         launcher = dynamodb_local.loopback_launcher(java, jar_dir)

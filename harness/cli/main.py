@@ -9,6 +9,7 @@ import click
 
 from harness.cli.filters import test_filter
 from harness.cli.run import run_group
+from harness.cli.trace import trace_command
 from harness.cli.up import up
 
 
@@ -32,6 +33,7 @@ def cli() -> None:
 cli.add_command(run_group)
 cli.add_command(up)
 cli.add_command(test_filter)
+cli.add_command(trace_command)
 
 
 @cli.command("test-event-pattern")

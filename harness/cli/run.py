@@ -60,7 +60,7 @@ def ip_dedup(json_path: str | None, trace_path: str | None, **options: object) -
     Checks: INSERT-only delivery, the exact dedup count (sum over slots of distinct IPs),
     INSERT (MODIFY*) REMOVE per IP, alerts for exactly the dangerous IPs, an empty table.
     """
-    from scenarios.ip_dedup.run import IpDedupConfig, make_flood, run
+    from streamharness.scenarios.ip_dedup.run import IpDedupConfig, make_flood, run
 
     try:
         cfg = IpDedupConfig(**options)  # type: ignore[arg-type]
@@ -96,7 +96,7 @@ def order_aggregator(json_path: str | None, trace_path: str | None, **options: o
     bound on items read per record (catches a Scan), rejections for failed checks (fixed variant).
     The report lists every AWS call the functions made.
     """
-    from scenarios.order_aggregator.run import OrderAggregatorConfig, make_plan, run
+    from streamharness.scenarios.order_aggregator.run import OrderAggregatorConfig, make_plan, run
 
     try:
         cfg = OrderAggregatorConfig(**options)  # type: ignore[arg-type]

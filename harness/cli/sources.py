@@ -44,8 +44,9 @@ def load_topology(topology_path: str | None, template_path: str | None, paramete
         from harness.topology.template import format_warning, load_template
 
         topology, lines = load_template(template_path, given)  # type: ignore[arg-type]
-    except ValidationException as e:
-        raise click.UsageError(str(e)) from None
+    except ValidationException as e:  # a topology's errors may not name their file; a template's always do
+        raise click.UsageError(str(e) if template_path or str(e).startswith(str(topology_path))
+                               else f"{topology_path}: {e}") from None
     if lines:
         click.echo(format_warning(template_path, lines), err=True)  # type: ignore[arg-type]
     return topology

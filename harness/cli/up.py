@@ -1,64 +1,137 @@
-"""``harness up``: a backend with a topology deployed and running, until Ctrl-C."""
+"""``harness up``: a backend with a topology deployed and running, shown live, until Ctrl-C or SIGTERM."""
 from __future__ import annotations
 
 import shlex
+import signal
+import sys
 import threading
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
+from rich.console import Console
 
+from harness.backends import BACKENDS
+from harness.cli.checks import handler_problems
 from harness.cli.sources import load_topology, topology_options
+from harness.cli.live import JsonLinesSink, LiveConsole, StatusBar, stats_table, status_line
 from harness.topology import ValidationException
+
+EXIT_BAD_INPUT = 2
+EXIT_HARNESS_FAILED = 3
+
+
+def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """One ``Error:`` line (or a few), no traceback, a distinct exit code."""
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
 
 
 @click.command()
 @topology_options
 @click.option("--handlers", "handlers", multiple=True, type=click.Path(exists=True, file_okay=False),
-              help="Directory put on sys.path for handler modules (repeatable).")
-@click.option("--backend", default="embedded", show_default=True)
+              help="Directory put on sys.path for handler modules (repeatable; the current directory always is).")
+@click.option("--backend", default="embedded", show_default=True, type=click.Choice(sorted(BACKENDS)),
+              help="Where the AWS APIs come from.")
 @click.option("--prefix", default="sh-", show_default=True, help="Prefix of every deployed resource name.")
-@click.option("--trace", "trace_path", type=click.Path(dir_okay=False, writable=True),
-              help="On exit, write the trace here as JSON lines.")
+@click.option("--adopt", is_flag=True,
+              help="Use existing same-named resources that lack streamharness's tag (never deleted) instead of "
+                   "refusing to touch them.")
+@click.option("--trace", "trace_path", type=click.Path(dir_okay=False),
+              help="Write every trace event to this file as it happens (JSON lines; `tail -f` works).")
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors, give-ups, dead letters and divergences.")
 def up(topology_path: str | None, template_path: str | None, parameters: tuple[str, ...], handlers: tuple[str, ...],
-       backend: str, prefix: str, trace_path: str | None) -> None:
-    """Start the backend, deploy the topology (or template), run its functions and mappings; Ctrl-C stops everything.
+       backend: str, prefix: str, adopt: bool, trace_path: str | None, quiet: bool) -> None:
+    """Start the backend, deploy the topology (or template), run its functions and mappings, and show what they do.
 
-    Prints the endpoints and the AWS_ENDPOINT_URL_<SERVICE> exports: paste them into another shell
-    and the AWS CLI or your own code reaches the backend.
+    Prints the endpoints and the AWS_ENDPOINT_URL_<SERVICE> exports: paste them into another shell and the
+    AWS CLI or your own code reaches the backend. Then one line per invocation (function, what it was given,
+    duration, outcome), the handlers' output, every error with the handler's traceback once, and every
+    retry, split, give-up, dead letter and divergence. Ctrl-C or SIGTERM stops everything and prints the
+    per-mapping statistics; exit 0, or 2 for bad input, 3 if the harness or a backend failed.
     """
+    try:
+        topology = load_topology(topology_path, template_path, parameters)
+    except click.UsageError as e:
+        fail(e.message)
+    problems = handler_problems(topology, handlers)
+    if problems:
+        fail("\n       ".join(problems))
+    sink = _open_trace(trace_path)
+    console = Console(highlight=False, soft_wrap=True)
+    if not console.is_terminal:  # CI logs: lines are never cut or folded at 80 columns
+        console = Console(highlight=False, soft_wrap=True, width=160)
     from harness import Harness
 
-    topology = load_topology(topology_path, template_path, parameters)
     try:
-        h = Harness(topology, backend=backend, prefix=prefix, handlers_path=handlers)
-    except ValidationException as e:
-        raise click.ClickException(str(e)) from None
-    with h:
-        click.echo(f"backend {h.backend.name} ready in {h.timings['startup_s']:.2f}s "
-                   f"(servers {h.timings['backend_start_s']:.2f}s)")
-        for service, url in h.backend.endpoints.items():
-            click.echo(f"  {service:16} {url}")
-        click.echo("\n# paste into another shell:")
-        for k, v in h.environment().items():
-            click.echo(f"export {k}={shlex.quote(v)}")
-        click.echo("\nresources:")
-        for name, t in h.deployment.tables.items():
-            click.echo(f"  table {name} -> {t.name}  stream {t.stream_arn}")
-        for name, q in h.deployment.queues.items():
-            click.echo(f"  queue {name} -> {q.url}")
-        for name in getattr(h.deployment, "buses", {}):
-            click.echo(f"  event bus {name} -> {h.bus_name(name)}")
-        for rule in h.topology.rules:
-            targets = ", ".join(t.arn for t in rule.targets)
-            click.echo(f"  rule {rule.name} on {rule.bus} -> {targets} ({rule.state})")
-        for name in getattr(h.deployment, "topics", {}):
-            click.echo(f"  topic {name} -> {h.topic_arn(name)}")
-        for m in h.topology.event_source_mappings:
-            click.echo(f"  mapping {m.name}: {m.source} -> {m.function}")
-        try:  # Ctrl-C right after the line below is still a clean stop
-            click.echo("\nrunning; Ctrl-C to stop", err=True)
-            threading.Event().wait()
+        h = Harness(topology, backend=backend, prefix=prefix, handlers_path=handlers, adopt=adopt)
+    except (ValidationException, ValueError, TypeError) as e:
+        fail(str(e))
+    live = LiveConsole(console, quiet=quiet)
+    unsubscribe = [h.trace.subscribe(live)] + ([h.trace.subscribe(sink)] if sink else [])
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        try:
+            h.start()
+        except Exception as e:  # a backend or deploy failure: name it, no traceback
+            h.stop()
+            fail(f"the harness could not start: {type(e).__name__}: {e}", EXIT_HARNESS_FAILED)
+        try:  # Ctrl-C right after "running" is still a clean stop
+            _print_ready(h, console)
+            with StatusBar(console, lambda: status_line(h.stats(), live.counts)):
+                threading.Event().wait()
         except KeyboardInterrupt:
-            click.echo("stopping", err=True)
-        finally:
-            if trace_path:
-                h.trace.write_jsonl(trace_path)
+            pass
+        console.print("stopping", style="bold")
+        console.print(stats_table(h.stats()))
+        h.stop()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        for u in unsubscribe:
+            u()
+        if sink is not None:
+            sink.close()
+            console.print(f"trace: {sink.written} events written to {sink.path}")
+
+
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # SIGTERM stops like Ctrl-C: "stopping", the statistics, the trace
+
+
+def _open_trace(path: str | None) -> JsonLinesSink | None:
+    """Checked before anything starts: a run must not end in 'cannot write the trace'."""
+    if path is None:
+        return None
+    if Path(path).is_dir() or not Path(path).resolve().parent.is_dir():
+        fail(f"--trace {path}: not a file in an existing directory")
+    try:
+        return JsonLinesSink(path)
+    except OSError as e:
+        fail(f"--trace {path}: {e.strerror}")
+
+
+def _print_ready(h: Any, console: Console) -> None:
+    out = console.print
+    out(f"backend {h.backend.name} ready in {h.timings['startup_s']:.2f}s "
+        f"(servers {h.timings['backend_start_s']:.2f}s)")
+    for service, url in h.backend.endpoints.items():
+        out(f"  {service:16} {url}")
+    out("\n# paste into another shell:")
+    for k, v in h.environment().items():
+        out(f"export {k}={shlex.quote(v)}", markup=False)
+    out("\nresources:")
+    dep = h.deployment
+    for name, t in dep.tables.items():
+        out(f"  table {name} -> {t.name}  stream {t.stream_arn}", markup=False)
+    for name, q in dep.queues.items():
+        out(f"  queue {name} -> {q.url}", markup=False)
+    for name in dep.buses:
+        out(f"  event bus {name} -> {h.bus_name(name)}", markup=False)
+    for rule in h.topology.rules:
+        targets = ", ".join(t.arn for t in rule.targets)
+        out(f"  rule {rule.name} on {rule.bus} -> {targets} ({rule.state})", markup=False)
+    for name in dep.topics:
+        out(f"  topic {name} -> {h.topic_arn(name)}", markup=False)
+    for m in h.topology.event_source_mappings:
+        out(f"  mapping {m.name}: {m.source} -> {m.function}", markup=False)
+    out("\nrunning; Ctrl-C to stop", style="bold")

@@ -1,4 +1,4 @@
-"""Deploy for an external EventBridge (``Backend.eventbridge_routing == "external"``: moto's, LocalStack's,
+"""Deploy for an external EventBridge (``Backend.capabilities.external_eventbridge``: moto's, LocalStack's,
 AWS's), whose routing the harness does not control.
 
 - Every rule target that is a Lambda function of the topology is backed by a *delivery queue*
@@ -9,58 +9,32 @@ AWS's), whose routing the harness does not control.
   registered as they are.
 - Every bus gets a capture-all rule (``{prefix}capture-{bus}``, :data:`CAPTURE_PATTERN`) whose target
   is a *capture queue* (same name): the runtime records each event from it and compares the
-  backend's routing with our matcher (harness/runtime/eventbridge/external.py).
+  backend's routing with our matcher (harness/runtime/delivery/external.py).
 
 Queues get a policy letting ``events.amazonaws.com`` send from their rule (AWS needs it; emulators ignore it)
-and the topology tag. Teardown removes the capture rules and both kinds of queues by name.
+and our tags; teardown removes them with the rest of what the run owns.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+
+from harness.deploy import ownership, resources
+from harness.deploy.model import CaptureQueue, DeliveryQueue, Deployment, Resource
 
 if TYPE_CHECKING:
     from harness.backends.base import Backend
-    from harness.deploy.deployer import Deployment
-    from harness.topology.topology import Topology
 
-TAG = "streamharness:topology"
 #: matches every event (every event has a string ``source``); valid for our matcher and accepted by moto and AWS
 CAPTURE_PATTERN = json.dumps({"source": [{"prefix": ""}]})
 CAPTURE_TARGET_ID = "capture"
 
 
 def is_external(backend: Backend) -> bool:
-    return getattr(backend, "eventbridge_routing", "harness") == "external"
-
-
-@dataclass(frozen=True)
-class DeliveryQueue:
-    """The queue backing one Lambda target of one rule."""
-
-    rule: str            # logical rule name
-    target_id: str
-    bus: str             # physical bus name
-    name: str
-    url: str
-    arn: str
-    target: dict[str, Any]   # the target as the harness delivers it (function ARN, RetryPolicy, DLQ, input settings)
-
-
-@dataclass(frozen=True)
-class CaptureQueue:
-    bus: str             # logical bus name
-    bus_name: str        # physical
-    rule: str            # the capture rule's physical name
-    rule_arn: str
-    name: str
-    url: str
-    arn: str
+    return backend.capabilities.external_eventbridge
 
 
 _QUEUE_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -85,12 +59,6 @@ def capture_rule_name(prefix: str, bus: str) -> str:
     return name if len(name) <= 64 else name[:55] + "-" + hashlib.sha1(name.encode()).hexdigest()[:8]
 
 
-def _ensure_queue(sqs: Any, name: str, topology: str) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=name, tags={TAG: topology})["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return url, arn
-
-
 def _allow_rule(sqs: Any, url: str, arn: str, rule_arn: str) -> None:
     policy = {"Version": "2012-10-17", "Statement": [{
         "Sid": "streamharness-eventbridge", "Effect": "Allow", "Principal": {"Service": "events.amazonaws.com"},
@@ -106,7 +74,8 @@ def backend_target(backend: Backend, dep: Deployment, rule: str, bus: str, rule_
         return target
     sqs = backend.client("sqs")
     name = delivery_queue_name(dep.prefix, rule, target["Id"])
-    url, arn = _ensure_queue(sqs, name, dep.topology.name)
+    queue = resources.ensure_queue(sqs, backend, dep, name)
+    url, arn = queue.url, queue.arn
     _allow_rule(sqs, url, arn, rule_arn)
     dep.delivery_queues[name] = DeliveryQueue(rule, target["Id"], bus, name, url, arn, target)
     out = {"Id": target["Id"], "Arn": arn}
@@ -121,42 +90,21 @@ def deploy_capture(events: Any, backend: Backend, dep: Deployment) -> None:
     sqs = backend.client("sqs")
     for logical, bus in dep.buses.items():
         rule = capture_rule_name(dep.prefix, logical)
-        url, arn = _ensure_queue(sqs, queue_name(rule), dep.topology.name)
+        queue = resources.ensure_queue(sqs, backend, dep, queue_name(rule))
+        url, arn = queue.url, queue.arn
+        existing = resources.existing_rule(events, rule, bus.name)
+        if existing is not None:
+            ownership.claim(backend, dep, Resource("rule", rule, existing, bus=bus.name))
         rule_arn = events.put_rule(Name=rule, EventBusName=bus.name, EventPattern=CAPTURE_PATTERN, State="ENABLED",
-                                   Description="streamharness: records every event of the bus")["RuleArn"]
+                                   Description="streamharness: records every event of the bus",
+                                   **({} if existing else {"Tags": [{"Key": k, "Value": v}
+                                                                    for k, v in dep.tags.items()]}))["RuleArn"]
+        if existing is None:
+            ownership.created(backend, dep, Resource("rule", rule, rule_arn, bus=bus.name))
         _allow_rule(sqs, url, arn, rule_arn)
         events.put_targets(Rule=rule, EventBusName=bus.name, Targets=[{"Id": CAPTURE_TARGET_ID, "Arn": arn}])
         dep.capture_queues[logical] = CaptureQueue(logical, bus.name, rule, rule_arn, queue_name(rule), url, arn)
 
 
-def teardown_external(topology: Topology, backend: Backend, prefix: str, bus_name: Any) -> list[str]:
-    """Capture rules (targets first), then capture and delivery queues, by name; absent ones are skipped."""
-    deleted: list[str] = []
-    events, sqs = backend.client("events"), backend.client("sqs")
-    buses = ["default"] + [b.name for b in topology.event_buses]
-    queues: list[str] = []
-    for logical in buses:
-        rule, bus = capture_rule_name(prefix, logical), bus_name(prefix, logical)
-        queues.append(queue_name(rule))
-        try:
-            events.remove_targets(Rule=rule, EventBusName=bus, Ids=[CAPTURE_TARGET_ID])
-            events.delete_rule(Name=rule, EventBusName=bus)
-        except ClientError as e:
-            if e.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise
-            continue
-        deleted.append(f"rule:{rule}")
-    for r in topology.rules:
-        queues += [delivery_queue_name(prefix, r.name, t.id) for t in r.targets if t.kind == "function"]
-    for name in queues:
-        try:
-            url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
-        except ClientError:
-            continue
-        sqs.delete_queue(QueueUrl=url)
-        deleted.append(f"queue:{name}")
-    return deleted
-
-
 __all__ = ["CAPTURE_PATTERN", "CaptureQueue", "DeliveryQueue", "backend_target", "capture_rule_name",
-           "delivery_queue_name", "deploy_capture", "is_external", "teardown_external"]
+           "delivery_queue_name", "deploy_capture", "is_external"]

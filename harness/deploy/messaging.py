@@ -6,61 +6,29 @@ endpoint, moto's SNS) and later on LocalStack or AWS. Physical names are ``prefi
 (the ``default`` bus stays ``default``). Lambda targets are registered with the function's ARN,
 ``arn:aws:lambda:<region>:<account>:function:<name>`` (the ARN the runtime gives the function; it
 is never created in the backend): the dispatcher maps it to the runtime's invoker.
-On a backend whose EventBridge routes by itself (``eventbridge_routing == "external"``) Lambda targets
+On a backend whose EventBridge routes by itself (``capabilities.external_eventbridge``) Lambda targets
 become delivery queues and every bus gets a capture-all rule: see :mod:`harness.deploy.external`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from harness.deploy import external
+from harness.deploy import external, ownership, resources
+from harness.deploy.model import DeployedBus, DeployedRule, DeployedTopic, Deployment, Resource, bus_name, function_arn
 from harness.topology.events import DEFAULT_BUS, Rule, Target, Topic
 
 if TYPE_CHECKING:
     from harness.backends.base import Backend
-    from harness.deploy.deployer import Deployment
     from harness.topology.topology import Topology
-
-TAG = "streamharness:topology"
-
-
-@dataclass(frozen=True)
-class DeployedBus:
-    name: str
-    arn: str
-
-
-@dataclass(frozen=True)
-class DeployedRule:
-    name: str
-    arn: str
-    bus: str  # the physical bus name
-
-
-@dataclass(frozen=True)
-class DeployedTopic:
-    name: str
-    arn: str
-    subscription_arns: tuple[str, ...] = ()
-
-
-def bus_name(prefix: str, logical: str) -> str:
-    return logical if logical == DEFAULT_BUS else prefix + logical
-
-
-def function_arn(backend: Backend, name: str) -> str:
-    return f"arn:aws:lambda:{backend.region}:{backend.account_id}:function:{name}"
-
 
 def deploy_messaging(topology: Topology, backend: Backend, dep: Deployment) -> None:
     """Topics (and subscriptions) first, then buses, rules and targets; queues must be deployed."""
     if topology.topics:
         sns = backend.client("sns")
         for topic in topology.topics:
-            dep.topics[topic.name] = _ensure_topic(sns, topic, dep, topology.name)
+            dep.topics[topic.name] = _ensure_topic(sns, backend, topic, dep)
     if not topology.event_buses and not topology.rules:
         return
     events = backend.client("events")
@@ -68,11 +36,14 @@ def deploy_messaging(topology: Topology, backend: Backend, dep: Deployment) -> N
     for bus in topology.event_buses:
         name = bus_name(dep.prefix, bus.name)
         try:
-            arn = events.create_event_bus(Name=name, Tags=[{"Key": TAG, "Value": topology.name}])["EventBusArn"]
+            arn = events.create_event_bus(Name=name, Tags=_pairs(dep.tags))["EventBusArn"]
         except ClientError as e:
             if e.response["Error"]["Code"] != "ResourceAlreadyExistsException":
                 raise
             arn = events.describe_event_bus(Name=name)["Arn"]
+            ownership.claim(backend, dep, Resource("bus", name, arn))
+        else:
+            ownership.created(backend, dep, Resource("bus", name, arn))
         dep.buses[bus.name] = DeployedBus(name, arn)
     for rule in topology.rules:
         dep.rules[rule.name] = _ensure_rule(events, backend, rule, dep)
@@ -80,8 +51,20 @@ def deploy_messaging(topology: Topology, backend: Backend, dep: Deployment) -> N
         external.deploy_capture(events, backend, dep)
 
 
-def _ensure_topic(sns: Any, topic: Topic, dep: Deployment, topology: str) -> DeployedTopic:
-    arn = sns.create_topic(Name=dep.prefix + topic.name, Tags=[{"Key": TAG, "Value": topology}])["TopicArn"]
+def _pairs(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": k, "Value": v} for k, v in tags.items()]
+
+
+def _ensure_topic(sns: Any, backend: Backend, topic: Topic, dep: Deployment) -> DeployedTopic:
+    """The topic, created or taken over, with a subscription per topology queue. Subscriptions of other
+    endpoints (someone else's) are left alone."""
+    name = dep.prefix + topic.name
+    arn = ownership.find_topic(sns, name)
+    if arn is None:
+        arn = sns.create_topic(Name=name, Tags=_pairs(dep.tags))["TopicArn"]
+        ownership.created(backend, dep, Resource("topic", name, arn))
+    else:
+        ownership.claim(backend, dep, Resource("topic", name, arn))
     existing = {s["Endpoint"]: s["SubscriptionArn"]
                 for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn)
                 for s in page.get("Subscriptions", [])}
@@ -100,14 +83,14 @@ def _ensure_topic(sns: Any, topic: Topic, dep: Deployment, topology: str) -> Dep
             sub_arn = sns.subscribe(TopicArn=arn, Protocol="sqs", Endpoint=queue_arn, Attributes=attributes,
                                     ReturnSubscriptionArn=True)["SubscriptionArn"]
         subscriptions.append(sub_arn)
-    return DeployedTopic(dep.prefix + topic.name, arn, tuple(subscriptions))
+    return DeployedTopic(name, arn, tuple(subscriptions))
 
 
 def target_arn(target: Target, backend: Backend, dep: Deployment) -> str:
     """A topology reference (``function:x``, ``queue:x``, ``topic:x``) -> the ARN PutTargets takes."""
     kind, name = target.kind, target.ref_name
     if kind == "function":
-        return function_arn(backend, name)
+        return function_arn(backend.region, backend.account_id, name)
     if kind == "queue":
         return dep.queues[name].arn
     return dep.topics[name].arn
@@ -130,11 +113,18 @@ def target_to_aws(target: Target, backend: Backend, dep: Deployment) -> dict[str
 def _ensure_rule(events: Any, backend: Backend, rule: Rule, dep: Deployment) -> DeployedRule:
     bus = dep.buses[rule.bus].name
     name = dep.prefix + rule.name
+    existing = resources.existing_rule(events, name, bus)
+    if existing is not None:  # PutRule would replace its pattern: only if it is ours (or adopted)
+        ownership.claim(backend, dep, Resource("rule", name, existing, bus=bus))
     kwargs: dict[str, Any] = {"Name": name, "EventBusName": bus, "EventPattern": dep.resolve(rule.event_pattern),
                               "State": rule.state}
     if rule.description:
         kwargs["Description"] = rule.description
+    if existing is None:
+        kwargs["Tags"] = _pairs(dep.tags)
     arn = events.put_rule(**kwargs)["RuleArn"]
+    if existing is None:
+        ownership.created(backend, dep, Resource("rule", name, arn, bus=bus))
     wanted = [target_to_aws(t, backend, dep) for t in rule.targets]
     if external.is_external(backend):  # Lambda targets become their delivery queues
         wanted = [external.backend_target(backend, dep, rule.name, bus, arn, t) for t in wanted]
@@ -153,48 +143,4 @@ def _targets(events: Any, rule: str, bus: str) -> list[dict[str, Any]]:
             for t in page.get("Targets", [])]
 
 
-def teardown_messaging(topology: Topology, backend: Backend, prefix: str) -> list[str]:
-    """Delete the topology's rules (targets first), buses and topics by their prefixed names."""
-    deleted: list[str] = []
-    if topology.rules or topology.event_buses:
-        events = backend.client("events")
-        for rule in topology.rules:
-            name, bus = prefix + rule.name, bus_name(prefix, rule.bus)
-            try:
-                ids = [t["Id"] for t in _targets(events, name, bus)]
-                if ids:
-                    events.remove_targets(Rule=name, EventBusName=bus, Ids=ids)
-                events.delete_rule(Name=name, EventBusName=bus)
-            except ClientError as e:
-                if e.response["Error"]["Code"] != "ResourceNotFoundException":
-                    raise
-                continue
-            deleted.append(f"rule:{name}")
-        if external.is_external(backend):
-            deleted += external.teardown_external(topology, backend, prefix, bus_name)
-        for bus_spec in topology.event_buses:
-            name = bus_name(prefix, bus_spec.name)
-            try:
-                events.describe_event_bus(Name=name)
-            except ClientError:
-                continue
-            events.delete_event_bus(Name=name)
-            deleted.append(f"event-bus:{name}")
-    if topology.topics:
-        sns = backend.client("sns")
-        existing = {t["TopicArn"].rsplit(":", 1)[-1]: t["TopicArn"]
-                    for page in sns.get_paginator("list_topics").paginate() for t in page.get("Topics", [])}
-        for topic in topology.topics:
-            arn = existing.get(prefix + topic.name)
-            if arn is None:
-                continue
-            for page in sns.get_paginator("list_subscriptions_by_topic").paginate(TopicArn=arn):
-                for s in page.get("Subscriptions", []):
-                    sns.unsubscribe(SubscriptionArn=s["SubscriptionArn"])
-            sns.delete_topic(TopicArn=arn)
-            deleted.append(f"topic:{prefix + topic.name}")
-    return deleted
-
-
-__all__ = ["DeployedBus", "DeployedRule", "DeployedTopic", "deploy_messaging", "function_arn", "target_to_aws",
-           "teardown_messaging"]
+__all__ = ["deploy_messaging", "target_to_aws"]

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harness.backends.base import Backend
-from harness.deploy import Deployment
+from harness.deploy import Deployment, function_arn
 from harness.runtime.esm.engine import EngineOptions, MappingRuntime, MappingStats
 from harness.runtime.invoker import INVOKERS, Invoker, lambda_environment, logcapture
 from harness.trace import Trace
@@ -56,7 +56,7 @@ class Runtime:
         self._on_activity()
 
     def function_arn(self, name: str) -> str:
-        return f"arn:aws:lambda:{self.backend.region}:{self.backend.account_id}:function:{name}"
+        return function_arn(self.backend.region, self.backend.account_id, name)
 
     def start(self) -> None:
         topology = self.deployment.topology

@@ -154,7 +154,7 @@ class InputTransformer:
     input_paths_map: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        from harness.runtime.eventbridge.transform import validate_input_transformer
+        from harness.patterns.transform import validate_input_transformer
 
         paths = dict(self.input_paths_map or {})
         problem = validate_input_transformer(paths, self.input_template)
@@ -222,7 +222,7 @@ class Target:
                     f"Member must have length less than or equal to {MAX_INPUT_LENGTH}", parameter="Input")
             object.__setattr__(self, "input", text)
         if self.input_path is not None:
-            from harness.runtime.eventbridge.transform import InvalidPathError, parse_path
+            from harness.patterns.transform import InvalidPathError, parse_path
 
             if len(self.input_path) > MAX_INPUT_PATH_LENGTH:
                 raise ValidationException(

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
 import re
 from collections.abc import Mapping
@@ -44,21 +45,46 @@ def _snake(key: str) -> str:
     return _ALIASES.get(s, s)
 
 
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _unknown_key(where: str, key: str, known: set[str]) -> ValidationException:
+    """Name the known keys in the style the user wrote (PascalCase or snake_case), with a close match."""
+    pascal = key[:1].isupper()
+    spelled = sorted(_pascal(k) if pascal else k for k in known)
+    close = difflib.get_close_matches(key, spelled, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return ValidationException(f"{where}: unknown key {key!r}{hint} (known: {', '.join(spelled)})")
+
+
 def _build(cls: type, where: str, raw: Mapping[str, Any], **converters: Any) -> Any:
-    """Instantiate ``cls`` from a mapping, rejecting unknown keys with the list of known ones."""
+    """Instantiate ``cls`` from a mapping, rejecting unknown keys with the list of known ones; every error
+    names where in the file it comes from (``tables[0] (orders)``)."""
     if not isinstance(raw, Mapping):
         raise ValidationException(f"{where}: expected a mapping, got {type(raw).__name__}")
+    if isinstance(raw.get("name"), str):
+        where = f"{where} ({raw['name']})"
     known = {f.name for f in dataclasses.fields(cls)}
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
         name = _snake(str(key))
         if name not in known:
-            raise ValidationException(f"{where}: unknown key {key!r} (known: {', '.join(sorted(known))})")
-        kwargs[name] = converters[name](value) if name in converters else value
+            raise _unknown_key(where, str(key), known)
+        try:
+            kwargs[name] = converters[name](value) if name in converters else value
+        except ValidationException as e:
+            raise ValidationException(f"{where}.{key}: {e}", parameter=e.parameter) from None
+    missing = [f.name for f in dataclasses.fields(cls) if f.init and f.name not in kwargs
+               and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+    if missing:
+        raise ValidationException(f"{where}: missing required key {', '.join(repr(m) for m in missing)}")
     try:
         return cls(**kwargs)
     except TypeError as e:
         raise ValidationException(f"{where}: {e}") from None
+    except ValidationException as e:
+        raise ValidationException(f"{where}: {e}", parameter=e.parameter) from None
 
 
 def _on_failure(value: Any) -> str | None:
@@ -120,7 +146,8 @@ def load_dict(data: Mapping[str, Any]) -> Topology:
     unknown = set(data) - {"name", "description", "tables", "functions", "event_source_mappings", "queues", "extra",
                            "event_buses", "rules", "topics"}
     if unknown:
-        raise ValidationException(f"topology: unknown top-level keys {sorted(unknown)}")
+        raise _unknown_key("topology", sorted(unknown)[0], {"name", "description", "tables", "functions",
+                           "event_source_mappings", "queues", "extra", "event_buses", "rules", "topics"})
     return Topology(name=data["name"], description=data.get("description", ""), tables=tables,
                     functions=functions, event_source_mappings=mappings, queues=queues,
                     extra=data.get("extra") or {}, event_buses=event_buses, rules=rules, topics=topics)
@@ -129,13 +156,17 @@ def load_dict(data: Mapping[str, Any]) -> Topology:
 def load_file(path: str | Path) -> Topology:
     p = Path(path)
     try:
-        text = p.read_text()
+        text = p.read_bytes().decode("utf-8")
     except OSError as e:
         raise ValidationException(f"cannot read topology file {p}: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise ValidationException(f"{p}: not UTF-8 text (byte {e.start}: {e.reason})") from None
     try:
         data = json.loads(text) if p.suffix == ".json" else yaml.safe_load(text)
     except (yaml.YAMLError, json.JSONDecodeError) as e:
         raise ValidationException(f"{p}: not valid {'JSON' if p.suffix == '.json' else 'YAML'}: {e}") from None
+    except RecursionError:
+        raise ValidationException(f"{p}: nested too deeply to be a topology") from None
     try:
         return load_dict(data)
     except ValidationException as e:

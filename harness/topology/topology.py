@@ -1,6 +1,7 @@
 """A whole pipeline: the specs plus the references between them, checked once."""
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -83,9 +84,12 @@ class Topology:
                 for kind, ref in PLACEHOLDER.findall(value):
                     known = known_refs[kind]
                     if ref not in known:
+                        noun = kind.split("-")[0]
+                        close = difflib.get_close_matches(ref, sorted(known), n=1)
                         raise ValidationException(
-                            f"Function {f.name}: env {key} refers to {kind} {ref!r}, which is not in the topology",
-                            parameter="Environment")
+                            f"Function {f.name}: env {key} refers to {noun} {ref!r}, which is not in the topology "
+                            f"({'buses' if noun == 'bus' else noun + 's'}: {', '.join(sorted(known)) or 'none'})"
+                            + (f"; did you mean {close[0]!r}?" if close else ""), parameter="Environment")
                     if kind == "stream-arn" and not tables[ref].has_stream:
                         raise ValidationException(
                             f"Function {f.name}: env {key} refers to the stream of table {ref!r}, which has none",

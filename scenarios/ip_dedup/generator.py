@@ -17,8 +17,8 @@ from typing import Any
 
 from faker import Faker
 
-from fixtures.providers import NetworkPacketProvider, int_to_ipv4, ipv4_to_int, range_is_public
-from scenarios.ip_dedup.blocklist import Blocklist
+from streamharness.fixtures.providers import NetworkPacketProvider, int_to_ipv4, ipv4_to_int, range_is_public
+from streamharness.scenarios.ip_dedup.blocklist import Blocklist
 
 EPOCH = 1_700_000_000.0  # fixed start so timestamps are reproducible, not wall-clock
 SLOT_SECONDS = 1.0

@@ -11,7 +11,7 @@ from typing import Any
 
 import boto3
 
-from scenarios.ip_dedup.blocklist import Blocklist
+from streamharness.scenarios.ip_dedup.blocklist import Blocklist
 
 TABLE_NAME = os.environ["TABLE_NAME"]
 ALERTS_QUEUE_URL = os.environ["ALERTS_QUEUE_URL"]

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from harness.oracles.checks import Check, check_equal
-from scenarios.ip_dedup.generator import Flood
+from streamharness.scenarios.ip_dedup.generator import Flood
 
 GRAMMAR = "INSERT MODIFY* REMOVE (INSERT MODIFY* REMOVE)* [INSERT MODIFY*]"
 _LETTER = {"INSERT": "I", "MODIFY": "M", "REMOVE": "R"}

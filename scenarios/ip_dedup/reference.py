@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from scenarios.ip_dedup.generator import Flood
+from streamharness.scenarios.ip_dedup.generator import Flood
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@ from typing import Any
 from harness import Harness, Trace
 from harness.oracles import all_passed
 from harness.oracles.stats import percentiles
-from scenarios.ip_dedup.generator import Flood, Packet, generate_flood
-from scenarios.ip_dedup.oracles import evaluate
-from scenarios.ip_dedup.topology import MAPPING, VARIANTS, topology
+from streamharness.scenarios.ip_dedup.generator import Flood, Packet, generate_flood
+from streamharness.scenarios.ip_dedup.oracles import evaluate
+from streamharness.scenarios.ip_dedup.topology import MAPPING, VARIANTS, topology
 
 Progress = Callable[[int], None]
 

@@ -19,7 +19,7 @@ def topology(*, blocklist_path: str, batch_size: int = 100, window: int = 0,
         tables=[Table("ips", hash_key="ip", stream_view_type="NEW_AND_OLD_IMAGES")],
         queues=[Queue("alerts")],
         functions=[Function(
-            "detector", f"scenarios.ip_dedup.handlers:{handler}", timeout=30,
+            "detector", f"streamharness.scenarios.ip_dedup.handlers:{handler}", timeout=30,
             env={"TABLE_NAME": "${table:ips}", "ALERTS_QUEUE_URL": "${queue:alerts}",
                  "BLOCKLIST_PATH": blocklist_path})],
         event_source_mappings=[EventSourceMapping(

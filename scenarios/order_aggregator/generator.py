@@ -39,8 +39,8 @@ from typing import Any
 
 from faker import Faker
 
-from fixtures.orders import OrderProvider, format_cents
-from scenarios.order_aggregator.contract import (ACCOUNT_CHECK, CHECKS, FAILED, HASH_KEY, IN_STOCK, PASSED,
+from streamharness.fixtures.orders import OrderProvider, format_cents
+from streamharness.scenarios.order_aggregator.contract import (ACCOUNT_CHECK, CHECKS, FAILED, HASH_KEY, IN_STOCK, PASSED,
                                                  RANGE_KEY, STATUSES)
 
 EPOCH = 1_700_000_000.0  # fixed start so checked_at values are reproducible, not wall-clock

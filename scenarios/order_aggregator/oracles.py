@@ -26,9 +26,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from harness.oracles.checks import Check, check_equal
-from scenarios.order_aggregator.contract import (CHECKS, DETAIL_TYPE, MAX_ITEMS_READ_PER_RECORD, PASSED,
+from streamharness.scenarios.order_aggregator.contract import (CHECKS, DETAIL_TYPE, MAX_ITEMS_READ_PER_RECORD, PASSED,
                                                  parse_detail)
-from scenarios.order_aggregator.generator import OrderPlan
+from streamharness.scenarios.order_aggregator.generator import OrderPlan
 
 Invoice = str | Mapping[str, Any]
 Records = int | Sequence[str]

@@ -19,9 +19,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.patterns import compile_pattern
-from scenarios.order_aggregator.contract import (DETAIL_TYPE, REJECTED_DETAIL_TYPE, RULE_PATTERNS, SOURCE,
+from streamharness.scenarios.order_aggregator.contract import (DETAIL_TYPE, REJECTED_DETAIL_TYPE, RULE_PATTERNS, SOURCE,
                                                  aggregated_detail, failed_checks, is_json_object)
-from scenarios.order_aggregator.generator import OrderPlan
+from streamharness.scenarios.order_aggregator.generator import OrderPlan
 
 AS_PUBLISHED_DETAIL = "json.dumps(event_status)"
 

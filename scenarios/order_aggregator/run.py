@@ -16,10 +16,10 @@ from typing import Any
 from harness import Harness, Trace
 from harness.oracles import all_passed
 from harness.oracles.stats import percentiles
-from scenarios.order_aggregator.contract import DETAIL_TYPE, REJECTED_DETAIL_TYPE, VARIANTS
-from scenarios.order_aggregator.generator import OrderPlan, generate_orders
-from scenarios.order_aggregator.oracles import after_write_from_times, evaluate
-from scenarios.order_aggregator.topology import MAPPING, topology
+from streamharness.scenarios.order_aggregator.contract import DETAIL_TYPE, REJECTED_DETAIL_TYPE, VARIANTS
+from streamharness.scenarios.order_aggregator.generator import OrderPlan, generate_orders
+from streamharness.scenarios.order_aggregator.oracles import after_write_from_times, evaluate
+from streamharness.scenarios.order_aggregator.topology import MAPPING, topology
 
 Progress = Callable[[int], None]
 

@@ -5,7 +5,7 @@ import json
 
 from harness.topology import EventSourceMapping, Function, Queue, Table, Topology
 from harness.topology.events import EventBus, Rule, Target
-from scenarios.order_aggregator.contract import HASH_KEY, INVOICE_KEY, RANGE_KEY, REJECTED_PATTERN, RULE_PATTERNS, VARIANTS
+from streamharness.scenarios.order_aggregator.contract import HASH_KEY, INVOICE_KEY, RANGE_KEY, REJECTED_PATTERN, RULE_PATTERNS, VARIANTS
 
 MAPPING = "events-to-aggregator"
 
@@ -27,9 +27,9 @@ def topology(*, variant: str = "fixed", batch_size: int = 10, window: int = 1) -
                     targets=[Target("invoice", "function:invoice")]),
                Rule("rejected-orders", json.dumps(REJECTED_PATTERN), bus="orders",
                     targets=[Target("rejected", "queue:rejected")])],
-        functions=[Function("aggregator", f"scenarios.order_aggregator.handlers:{chosen['aggregator']}",
+        functions=[Function("aggregator", f"streamharness.scenarios.order_aggregator.handlers:{chosen['aggregator']}",
                             timeout=30, env=env),
-                   Function("invoice", f"scenarios.order_aggregator.handlers:{chosen['invoice']}", timeout=30,
+                   Function("invoice", f"streamharness.scenarios.order_aggregator.handlers:{chosen['invoice']}", timeout=30,
                             env=env)],
         event_source_mappings=[EventSourceMapping(
             "aggregator", "events", name=MAPPING, starting_position="TRIM_HORIZON", batch_size=batch_size,

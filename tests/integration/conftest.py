@@ -54,3 +54,10 @@ def harness_for(backend: EmbeddedBackend) -> Iterator[Callable[..., Harness]]:
 def module_state(h: Harness, function: str) -> dict[str, Any]:
     """The globals of a function's handler module as this harness run imported it."""
     return h.runtime.invokers[function].handler.__globals__  # type: ignore[attr-defined,no-any-return]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/integration needs a backend: mark it, so ``-m "not integration"`` skips it."""
+    for item in items:
+        if HERE in item.path.parents:
+            item.add_marker(pytest.mark.integration)

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from harness.runtime.esm.events import StreamRecord, to_wire
+from harness.runtime.streams.wire import StreamRecord, to_wire
 
 
 @dataclass(frozen=True)

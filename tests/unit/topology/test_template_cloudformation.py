@@ -86,5 +86,5 @@ def test_table_arn_and_queue_name_placeholders_resolve_at_deploy() -> None:
     dep = Deployment(topology, "sh-", tables={"items": DeployedTable("sh-items", "arn:t/sh-items", "arn:s")},
                      queues={"jobs": DeployedQueue("sh-jobs", "http://q/sh-jobs", "arn:q")})
     assert [dep.resolve(v) for v in topology.function("f").env.values()] == ["arn:t/sh-items/index/*", "sh-jobs"]
-    with pytest.raises(ValidationException, match="env T refers to table-arn 'nope'"):
+    with pytest.raises(ValidationException, match="env T refers to table 'nope'"):
         Topology("p", tables=[Table("items", "id")], functions=[Function("f", "m:h", env={"T": "${table-arn:nope}"})])

@@ -1,0 +1,1 @@
+"""The example pipeline's handlers (see examples/topology.yaml)."""
