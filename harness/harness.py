@@ -66,7 +66,7 @@ class Harness:
         self.clock = clock
         self.ids = IdSource(seed)
         self.timings: dict[str, float] = {}
-        self._handlers_path = [str(Path(p).resolve()) for p in handlers_path]
+        self._handlers_path = [str(Path(p).resolve()) for p in (*handlers_path, *self.topology.handlers_path)]
         self._added_paths: list[str] = []
         self._env_layer: Layer | None = None
         self._nudged: list[Any] = []   # clients whose write events call this harness's _nudge

@@ -82,7 +82,7 @@ def _modules_in(directories: Iterable[str]) -> list[str]:
 
 def handler_problems(topology: Topology, handlers_path: Sequence[str | Path] = ()) -> list[str]:
     """One line per function whose handler cannot be found, searched like the harness will search."""
-    added = [str(Path(p).resolve()) for p in handlers_path]
+    added = [str(Path(p).resolve()) for p in (*handlers_path, *topology.handlers_path)]
     saved = list(sys.path)
     sys.path[:0] = [p for p in added if p not in sys.path]
     try:

@@ -13,8 +13,9 @@ from rich.console import Console
 
 from harness.backends import BACKENDS
 from harness.cli.checks import handler_problems
+from harness.cli.sources import load_topology, topology_options
 from harness.cli.live import JsonLinesSink, LiveConsole, StatusBar, stats_table, status_line
-from harness.topology import Topology, ValidationException
+from harness.topology import ValidationException
 
 EXIT_BAD_INPUT = 2
 EXIT_HARNESS_FAILED = 3
@@ -27,8 +28,7 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 
 
 @click.command()
-@click.option("--topology", "topology_path", required=True, type=click.Path(exists=True, dir_okay=False),
-              help="Topology YAML or JSON file.")
+@topology_options
 @click.option("--handlers", "handlers", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Directory put on sys.path for handler modules (repeatable; the current directory always is).")
 @click.option("--backend", default="embedded", show_default=True, type=click.Choice(sorted(BACKENDS)),
@@ -40,9 +40,9 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False),
               help="Write every trace event to this file as it happens (JSON lines; `tail -f` works).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors, give-ups, dead letters and divergences.")
-def up(topology_path: str, handlers: tuple[str, ...], backend: str, prefix: str, adopt: bool,
-       trace_path: str | None, quiet: bool) -> None:
-    """Start the backend, deploy the topology, run its functions and mappings, and show what they do.
+def up(topology_path: str | None, template_path: str | None, parameters: tuple[str, ...], handlers: tuple[str, ...],
+       backend: str, prefix: str, adopt: bool, trace_path: str | None, quiet: bool) -> None:
+    """Start the backend, deploy the topology (or template), run its functions and mappings, and show what they do.
 
     Prints the endpoints and the AWS_ENDPOINT_URL_<SERVICE> exports: paste them into another shell and the
     AWS CLI or your own code reaches the backend. Then one line per invocation (function, what it was given,
@@ -51,9 +51,9 @@ def up(topology_path: str, handlers: tuple[str, ...], backend: str, prefix: str,
     per-mapping statistics; exit 0, or 2 for bad input, 3 if the harness or a backend failed.
     """
     try:
-        topology = Topology.from_file(topology_path)
-    except ValidationException as e:
-        fail(f"{topology_path}: {e}")
+        topology = load_topology(topology_path, template_path, parameters)
+    except click.UsageError as e:
+        fail(e.message)
     problems = handler_problems(topology, handlers)
     if problems:
         fail("\n       ".join(problems))
@@ -76,11 +76,11 @@ def up(topology_path: str, handlers: tuple[str, ...], backend: str, prefix: str,
         except Exception as e:  # a backend or deploy failure: name it, no traceback
             h.stop()
             fail(f"the harness could not start: {type(e).__name__}: {e}", EXIT_HARNESS_FAILED)
-        _print_ready(h, console)
         died: list[BaseException] = []
         stop = threading.Event()
         h.backend.on_failure(lambda e: (died.append(e), stop.set()))  # a server died: stop waiting, say which
-        try:
+        try:  # Ctrl-C right after "running" is still a clean stop
+            _print_ready(h, console)
             with StatusBar(console, lambda: status_line(h.stats(), live.counts)):
                 while not stop.wait(0.5):
                     pass

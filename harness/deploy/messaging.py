@@ -116,7 +116,7 @@ def _ensure_rule(events: Any, backend: Backend, rule: Rule, dep: Deployment) -> 
     existing = resources.existing_rule(events, name, bus)
     if existing is not None:  # PutRule would replace its pattern: only if it is ours (or adopted)
         ownership.claim(backend, dep, Resource("rule", name, existing, bus=bus))
-    kwargs: dict[str, Any] = {"Name": name, "EventBusName": bus, "EventPattern": rule.event_pattern,
+    kwargs: dict[str, Any] = {"Name": name, "EventBusName": bus, "EventPattern": dep.resolve(rule.event_pattern),
                               "State": rule.state}
     if rule.description:
         kwargs["Description"] = rule.description

@@ -121,8 +121,8 @@ class Deployment:
     capture_queues: dict[str, CaptureQueue] = field(default_factory=dict)
 
     def resolve(self, value: str) -> str:
-        """Replace ``${table:x}``, ``${stream-arn:x}``, ``${queue:x}``, ``${queue-arn:x}``, ``${bus:x}``,
-        ``${topic-arn:x}`` placeholders."""
+        """Replace ``${table:x}``, ``${table-arn:x}``, ``${stream-arn:x}``, ``${queue:x}``, ``${queue-arn:x}``,
+        ``${queue-name:x}``, ``${bus:x}``, ``${topic-arn:x}`` placeholders."""
         def sub(match: Any) -> str:
             kind, name = match.group(1), match.group(2)
             if kind == "bus":
@@ -131,6 +131,10 @@ class Deployment:
                 return self.topics[name].arn
             if kind == "table":
                 return self.tables[name].name
+            if kind == "table-arn":
+                return self.tables[name].arn
+            if kind == "queue-name":
+                return self.queues[name].name
             if kind == "stream-arn":
                 return self.tables[name].stream_arn or ""
             if kind == "queue":

@@ -16,9 +16,11 @@ from harness.topology.specs import (
     Table,
 )
 from harness.topology.topology import Topology
+from harness.topology.template import TemplateWarning, load_template  # noqa: E402 - needs Topology first
 
 __all__ = [
     "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription", "Target", "Topic",
     "EventSourceMapping", "FilterCriteria", "Function", "GlobalSecondaryIndex", "KeyAttribute", "Queue",
-    "RedrivePolicy", "StartingPosition", "StreamViewType", "Table", "Topology", "ValidationException",
+    "RedrivePolicy", "StartingPosition", "StreamViewType", "Table", "TemplateWarning", "Topology",
+    "ValidationException", "load_template",
 ]

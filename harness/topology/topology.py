@@ -12,9 +12,11 @@ from harness.topology.errors import ValidationException
 from harness.topology.events import DEFAULT_BUS, MAX_RULES_PER_BUS, EventBus, Rule, Topic
 from harness.topology.specs import EventSourceMapping, Function, Queue, Table
 
-# ${table:NAME}, ${stream-arn:NAME}, ${queue:NAME} (URL), ${queue-arn:NAME}, ${bus:NAME} (the deployed bus
-# name; "default" stays default), ${topic-arn:NAME} in Function.env values.
-PLACEHOLDER = re.compile(r"\$\{(table|stream-arn|queue|queue-arn|bus|topic-arn):([A-Za-z0-9_.-]+)\}")
+# ${table:NAME}, ${table-arn:NAME}, ${stream-arn:NAME}, ${queue:NAME} (URL), ${queue-arn:NAME},
+# ${queue-name:NAME}, ${bus:NAME} (the deployed bus name; "default" stays default), ${topic-arn:NAME} in
+# Function.env values and in rules' event patterns.
+PLACEHOLDER = re.compile(
+    r"\$\{(table|table-arn|stream-arn|queue|queue-arn|queue-name|bus|topic-arn):([A-Za-z0-9_.-]+)\}")
 
 
 @dataclass(frozen=True)
@@ -31,9 +33,12 @@ class Topology:
     event_buses: tuple[EventBus, ...] = ()
     rules: tuple[Rule, ...] = ()
     topics: tuple[Topic, ...] = ()
+    #: directories the harness puts on sys.path for this topology's handlers (a template's code directories)
+    handlers_path: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for attr in ("tables", "functions", "event_source_mappings", "queues", "event_buses", "rules", "topics"):
+        for attr in ("tables", "functions", "event_source_mappings", "queues", "event_buses", "rules", "topics",
+                     "handlers_path"):
             object.__setattr__(self, attr, tuple(getattr(self, attr)))
         self._check_unique("table", [t.name for t in self.tables])
         self._check_unique("function", [f.name for f in self.functions])
@@ -70,7 +75,8 @@ class Topology:
                     f"Queue {q.name}: the dead-letter queue of a {'FIFO' if q.fifo else 'standard'} queue must "
                     f"also be a {'FIFO' if q.fifo else 'standard'} queue", parameter="RedrivePolicy")
         self._check_messaging(functions, queues)
-        known_refs: dict[str, Any] = {"table": tables, "stream-arn": tables, "queue": queues, "queue-arn": queues,
+        known_refs: dict[str, Any] = {"table": tables, "table-arn": tables, "stream-arn": tables, "queue": queues,
+                                      "queue-arn": queues, "queue-name": queues,
                                       "bus": {DEFAULT_BUS} | {b.name for b in self.event_buses},
                                       "topic-arn": {t.name for t in self.topics}}
         for f in self.functions:
@@ -171,6 +177,22 @@ class Topology:
         from harness.topology.loader import load_file
 
         return load_file(path)
+
+    @classmethod
+    def from_template(cls, path: str | Path, parameters: Mapping[str, Any] | None = None) -> Topology:
+        """A SAM / CloudFormation template (``cdk synth`` output too) as a topology.
+
+        What the template declares and the harness does not run is emitted as one ``TemplateWarning``;
+        use :func:`harness.topology.template.load_template` to get those lines instead.
+        """
+        import warnings
+
+        from harness.topology.template import TemplateWarning, format_warning, load_template
+
+        topology, lines = load_template(path, parameters)
+        if lines:
+            warnings.warn(format_warning(path, lines), TemplateWarning, stacklevel=2)
+        return topology
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Topology:
