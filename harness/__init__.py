@@ -1,6 +1,7 @@
 """streamharness: run DynamoDB Streams -> Lambda -> EventBridge pipelines locally, with AWS's semantics."""
 from __future__ import annotations
 
+from harness.backends import EmbeddedBackend
 from harness.harness import Harness
 from harness.runtime import DrainReport, DrainTimeout, EngineOptions, MappingStats
 from harness.runtime.delivery import DeliveryOptions
@@ -30,7 +31,7 @@ from harness.trace import Trace
 __version__ = "0.1.0"
 __all__ = [
     "DeliveryOptions", "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription", "Target", "Topic",
-    "DrainReport", "DrainTimeout", "EngineOptions", "EventSourceMapping", "FilterCriteria", "Function",
+    "DrainReport", "DrainTimeout", "EmbeddedBackend", "EngineOptions", "EventSourceMapping", "FilterCriteria", "Function",
     "GlobalSecondaryIndex", "Harness", "KeyAttribute", "MappingStats", "Queue", "RedrivePolicy",
     "StartingPosition", "StreamViewType", "Table", "Topology", "Trace", "ValidationException",
 ]
