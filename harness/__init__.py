@@ -1,6 +1,7 @@
 """streamharness: run DynamoDB Streams -> Lambda -> EventBridge pipelines locally, with AWS's semantics."""
 from __future__ import annotations
 
+from harness.backends import EmbeddedBackend
 from harness.harness import Harness
 from harness.runtime import DrainError, DrainReport, DrainTimeout, EngineOptions, MappingStats, PipelineBroken
 from harness.runtime.delivery import DeliveryOptions
@@ -30,7 +31,8 @@ from harness.trace import Trace
 __version__ = "0.1.0"
 __all__ = [
     "DeliveryOptions", "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription", "Target", "Topic",
-    "DrainError", "DrainReport", "DrainTimeout", "PipelineBroken", "EngineOptions", "EventSourceMapping", "FilterCriteria", "Function",
+    "DrainError", "DrainReport", "DrainTimeout", "EmbeddedBackend", "EngineOptions", "EventSourceMapping",
+    "FilterCriteria", "Function", "PipelineBroken",
     "GlobalSecondaryIndex", "Harness", "KeyAttribute", "MappingStats", "Queue", "RedrivePolicy",
     "StartingPosition", "StreamViewType", "Table", "Topology", "Trace", "ValidationException",
 ]

@@ -1,16 +1,17 @@
-"""Integration fixtures: one embedded backend per test process, a fresh prefix per test."""
+"""Integration fixtures, on the streamharness pytest plugin: one backend per test process (per xdist
+worker), a fresh prefix per harness, the trace's summary in a failed test's report."""
 from __future__ import annotations
 
 import sys
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import EngineOptions, Harness, Topology
-from harness.backends import EmbeddedBackend
+from harness import EngineOptions, Harness
+from harness.backends import Backend
+from harness.testing import HarnessFactory
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))  # esm_handlers.py is found like a user's handler module
@@ -19,36 +20,31 @@ FAST = EngineOptions(retry_backoff_base_s=0.005, retry_backoff_max_s=0.05)
 
 
 @pytest.fixture(scope="session")
-def backend() -> Iterator[EmbeddedBackend]:
-    b = EmbeddedBackend(dynamodb="local")
-    b.start()
+def harness_backend_options(pytestconfig: pytest.Config) -> dict[str, Any]:
+    """The suite checks AWS's stream semantics: the embedded backend must run DynamoDB Local, not fall back to moto."""
+    return {"dynamodb": "local"} if pytestconfig.getoption("harness_backend") == "embedded" else {}
+
+
+@pytest.fixture(scope="session")
+def backend(harness_backend: Backend) -> Backend:
+    return harness_backend
+
+
+def harness_factory(backend: Backend, prefix: str = "t") -> Iterator[HarnessFactory]:
+    """Start Harnesses for topologies on a backend of a test's own (a fresh prefix each, FAST retries);
+    stopped and torn down when the generator is closed."""
+    factory = HarnessFactory(backend, prefix, options=FAST)
     try:
-        yield b
+        yield factory
     finally:
-        b.stop()
-
-
-def harness_factory(backend: EmbeddedBackend, prefix: str = "t") -> Iterator[Callable[..., Harness]]:
-    """Start Harnesses for topologies on a shared backend (a fresh prefix each); stopped and torn
-    down when the generator is closed."""
-    started: list[Harness] = []
-
-    def start(topology: Topology, **kwargs: Any) -> Harness:
-        kwargs.setdefault("options", FAST)
-        h = Harness(topology, backend=backend, prefix=f"{prefix}{uuid.uuid4().hex[:8]}-", **kwargs)
-        h.start()
-        started.append(h)
-        return h
-
-    yield start
-    for h in started:
-        h.stop()
+        factory.close()
 
 
 @pytest.fixture
-def harness_for(backend: EmbeddedBackend) -> Iterator[Callable[..., Harness]]:
-    """Start a Harness for a topology on the shared backend; stopped (and torn down) after the test."""
-    yield from harness_factory(backend)
+def harness_for(harness: HarnessFactory) -> HarnessFactory:
+    """The plugin's ``harness`` factory with FAST retries: a started Harness per call, stopped after the test."""
+    harness.defaults.setdefault("options", FAST)
+    return harness
 
 
 def module_state(h: Harness, function: str) -> dict[str, Any]:
