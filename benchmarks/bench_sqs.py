@@ -5,7 +5,8 @@ Each candidate runs in its own process on 127.0.0.1 (the client never shares its
 
     harness   the harness's own SQS endpoint (harness/emulators/sqs), as the embedded backend serves it
     moto      ``python -m moto.server`` of this virtualenv (``--moto-python`` for another one)
-    fauxqs    the npm package, installed with ``npm install fauxqs`` into ``--npm-dir``
+    fauxqs    the npm package, installed with ``npm install fauxqs`` into ``--npm-dir``/fauxqs (2.x needs
+              Node >= 22.5 for node:sqlite; on Node 20 install fauxqs@1.9.2)
     sqslite   the npm package, likewise (it speaks only SQS's query protocol)
 
 Per candidate: SendMessage/s with 0, 3,000 and 50,000 messages already queued (the queue is filled
@@ -31,6 +32,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
 
 from harness.backends.processes import free_port
 
@@ -90,7 +92,7 @@ def wait_ready(sqs: Any, timeout: float = 60) -> float:
         try:
             sqs.list_queues()
             return time.perf_counter() - t0
-        except Exception as e:  # not listening yet
+        except EndpointConnectionError as e:  # not listening yet
             last = e
             time.sleep(0.05)
     raise RuntimeError(f"not ready after {timeout}s: {last}")

@@ -28,6 +28,9 @@ class Backend(ABC):
     #: The EventBridge endpoint the harness serves itself (the embedded backend's EventBridgeServer), which
     #: feeds matched events to the runtime's dispatcher; None where the backend's own EventBridge is used.
     eventbridge: Any = None
+    #: The SQS and SNS endpoint the harness serves itself (:class:`~harness.emulators.server.MessagingServer`), or
+    #: None: deliveries to its queues and topics may call its models directly, behind the same calls the wire uses.
+    messaging: Any = None
     #: Who routes events to rule targets: "harness" when the backend's ``events`` endpoint is the harness's own
     #: (its matcher decides, its dispatcher delivers), "external" when the backend's EventBridge routes them
     #: (moto's, LocalStack's, AWS's): then each Lambda target is backed by a delivery queue the runtime polls,

@@ -1,4 +1,5 @@
-"""The default backend: DynamoDB Local + a moto server, both ours, on loopback, no Docker."""
+"""The default backend: DynamoDB Local, and the harness's own EventBridge, SQS and SNS endpoints, on loopback,
+no Docker; a moto server only where asked for (or when Java is missing)."""
 from __future__ import annotations
 
 import http.client
@@ -38,11 +39,20 @@ class EmbeddedBackend(Backend):
     name = "embedded"
 
     def __init__(self, region: str = "us-east-1", account_id: str = "123456789012",
-                 dynamodb: str = "auto", ready_timeout: float = 60.0, eventbridge: str = "harness") -> None:
+                 dynamodb: str = "auto", ready_timeout: float = 60.0, eventbridge: str = "harness",
+                 sqs: str | None = None, iam_sts: bool = False) -> None:
         """``dynamodb``: "auto" (DynamoDB Local, else moto with a warning), "local" (required) or "moto".
         ``eventbridge``: "harness" (our endpoint, our matcher routes) or "moto" (the moto server's EventBridge,
-        an external EventBridge whose routing we do not control: the harness runs in external mode)."""
+        an external EventBridge whose routing we do not control: the harness runs in external mode).
+        ``sqs``: "harness" (SQS and SNS from the harness's own endpoint) or "moto"; by default "moto" when
+        ``eventbridge="moto"`` (moto's rules deliver only to moto's queues), else "harness".
+        ``iam_sts``: also serve IAM and STS (from a moto server); the harness itself needs neither."""
         super().__init__(region, account_id)
+        sqs = sqs or ("moto" if eventbridge == "moto" else "harness")
+        if sqs not in ("harness", "moto"):
+            raise ValueError(f"sqs must be 'harness' or 'moto', not {sqs!r}")
+        self._sqs_choice = sqs
+        self._iam_sts = iam_sts
         if dynamodb not in ("auto", "local", "moto"):
             raise ValueError(f"dynamodb must be 'auto', 'local' or 'moto', not {dynamodb!r}")
         if eventbridge not in ("harness", "moto"):
@@ -57,11 +67,13 @@ class EmbeddedBackend(Backend):
         t0 = time.perf_counter()
         ddb_argv = self._dynamodb_local_argv()  # may fetch the jar on first use: not part of start time
         t0 = time.perf_counter() if ddb_argv else t0
+        moto = None
         try:
-            moto_port = free_port()
-            moto = ManagedProcess("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
-                                           str(moto_port)], moto_port, lambda: _moto_healthy(moto_port))
-            self.processes.append(moto.start())
+            if not ddb_argv or "moto" in (self._eventbridge_choice, self._sqs_choice) or self._iam_sts:
+                moto_port = free_port()
+                moto = ManagedProcess("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p",
+                                               str(moto_port)], moto_port, lambda: _moto_healthy(moto_port))
+                self.processes.append(moto.start())
             ddb = None
             if ddb_argv:
                 port, argv = ddb_argv
@@ -72,10 +84,16 @@ class EmbeddedBackend(Backend):
         except BaseException:
             self.stop()
             raise
-        ddb_url = ddb.url if ddb else moto.url
+        ddb_url = ddb.url if ddb else moto.url  # type: ignore[union-attr]
         self.endpoints = {"dynamodb": ddb_url, "dynamodbstreams": ddb_url}
-        for service in ("sqs", "sns", "iam", "sts"):
-            self.endpoints[service] = moto.url
+        if moto is not None:
+            for service in ("sqs", "sns", "iam", "sts"):
+                self.endpoints[service] = moto.url
+        if self._sqs_choice == "harness":  # SQS and SNS served by the harness itself (moto's slow down as queues fill)
+            from harness.emulators.server import MessagingServer
+
+            self.messaging = MessagingServer(self.region, self.account_id).start()
+            self.endpoints["sqs"] = self.endpoints["sns"] = self.messaging.url
         if self._eventbridge_choice == "moto":  # external mode: moto routes, the harness audits (issue 4)
             self.endpoints["events"] = moto.url
             self.startup_s = time.perf_counter() - t0
@@ -110,6 +128,9 @@ class EmbeddedBackend(Backend):
         print(f"streamharness: warning: {message}", file=sys.stderr, flush=True)
 
     def stop(self) -> None:
+        if self.messaging is not None:
+            self.messaging.stop()
+            self.messaging = None
         if self.eventbridge is not None:
             self.eventbridge.stop()
             self.eventbridge = None

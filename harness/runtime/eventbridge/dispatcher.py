@@ -37,6 +37,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.emulators.sns.exceptions import SnsError
+from harness.emulators.sqs.exceptions import SqsError
 from harness.runtime.eventbridge.models import BusEvent, Match, TargetModel, new_id
 from harness.runtime.eventbridge.transform import TargetInput, transform_input
 from harness.trace import Trace
@@ -336,10 +338,9 @@ class Dispatcher:
         if condition is not None:
             attributes["EXHAUSTED_RETRY_CONDITION"] = condition
         try:
-            self.sqs().send_message(
-                QueueUrl=self.queue_url(dlq), MessageBody=d.event.text,
-                MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()})
-        except (DeliveryError, ClientError, BotoCoreError) as e:
+            self.send_to_queue(dlq, d.event.text, {k: {"DataType": "String", "StringValue": v}
+                                                   for k, v in attributes.items()})
+        except DeliveryError as e:
             self.trace.emit("dead_letter", **fields, ok=False, dropped=True,
                             reason=f"the dead-letter queue could not be sent to: {e}")
             self._done(d, dropped=1)
@@ -363,6 +364,33 @@ class Dispatcher:
 
     def sns(self) -> Any:
         return self.backend.client("sns")
+
+    def send_to_queue(self, arn: str, body: str, attributes: dict[str, Any] | None = None,
+                      group_id: str | None = None, dedup_id: str | None = None) -> None:
+        """SendMessage to the queue ``arn`` names. When the backend serves SQS in this process (the embedded
+        backend's own endpoint), its model's ``send_message`` is called directly: the very call the wire's
+        SendMessage makes, without a boto3 request's CPU in the harness process."""
+        local = getattr(self.backend, "messaging", None)
+        if local is not None:
+            try:
+                local.sqs.send_message(arn, body, attributes=attributes, group_id=group_id, dedup_id=dedup_id)
+            except SqsError as e:
+                raise delivery_error(e.code, e.message, arn) from None
+            return
+        kwargs: dict[str, Any] = {"QueueUrl": self.queue_url(arn), "MessageBody": body}
+        if attributes:
+            kwargs["MessageAttributes"] = attributes
+        if group_id:
+            kwargs.update(MessageGroupId=group_id, MessageDeduplicationId=dedup_id)
+        try:
+            self.sqs().send_message(**kwargs)
+        except ClientError as e:
+            error = client_error(e, arn)
+            if error.code == "NO_RESOURCE":
+                self.forget_queue(arn)
+            raise error from None
+        except BotoCoreError as e:
+            raise DeliveryError("CONNECTION_FAILURE", str(e)) from None
 
     def queue_url(self, arn: str) -> str:
         """``arn:aws:sqs:REGION:ACCOUNT:NAME`` -> its URL (NO_RESOURCE when there is no such queue)."""
@@ -395,8 +423,12 @@ _THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "
 
 def client_error(e: ClientError, arn: str) -> DeliveryError:
     """A backend error as the DLQ's ERROR_CODE: missing resources are not retried."""
-    code = e.response.get("Error", {}).get("Code", "")
-    message = e.response.get("Error", {}).get("Message", str(e))
+    return delivery_error(e.response.get("Error", {}).get("Code", ""), e.response.get("Error", {}).get("Message", str(e)),
+                          arn)
+
+
+def delivery_error(code: str, message: str, arn: str) -> DeliveryError:
+    """An AWS error code and message as the DLQ's ERROR_CODE."""
     if code in _NOT_FOUND:
         return DeliveryError("NO_RESOURCE", f"{arn} does not exist ({code}: {message})", retryable=False)
     if code in _THROTTLED:
@@ -443,30 +475,28 @@ def deliver_to_lambda(dispatcher: Dispatcher, d: Delivery) -> None:
 def deliver_to_sqs(dispatcher: Dispatcher, d: Delivery) -> None:
     """SendMessage with the target input as the body; FIFO queues take the target's
     SqsParameters.MessageGroupId and the event id as the deduplication id."""
-    url = dispatcher.queue_url(d.target.arn)
     assert d.input is not None
-    kwargs: dict[str, Any] = {"QueueUrl": url, "MessageBody": d.input.text}
+    group = dedup = None
     if d.target.arn.endswith(".fifo"):
         group = d.target.message_group_id
         if not group:
             raise DeliveryError("INVALID_PARAMETER", "a FIFO queue target needs SqsParameters.MessageGroupId",
                                 retryable=False)
-        kwargs.update(MessageGroupId=group, MessageDeduplicationId=d.event.id)
-    try:
-        dispatcher.sqs().send_message(**kwargs)
-    except ClientError as e:
-        error = client_error(e, d.target.arn)
-        if error.code == "NO_RESOURCE":
-            dispatcher.forget_queue(d.target.arn)
-        raise error from None
-    except BotoCoreError as e:
-        raise DeliveryError("CONNECTION_FAILURE", str(e)) from None
+        dedup = d.event.id
+    dispatcher.send_to_queue(d.target.arn, d.input.text, group_id=group, dedup_id=dedup)
 
 
 @deliverer("sns")
 def deliver_to_sns(dispatcher: Dispatcher, d: Delivery) -> None:
     """Publish with the target input as the message."""
     assert d.input is not None
+    local = getattr(dispatcher.backend, "messaging", None)
+    if local is not None:  # the backend's own SNS, in this process: its model's Publish, as in send_to_queue
+        try:
+            local.sns.publish(d.target.arn, d.input.text)
+        except SnsError as e:
+            raise delivery_error(e.code, e.message, d.target.arn) from None
+        return
     try:
         dispatcher.sns().publish(TopicArn=d.target.arn, Message=d.input.text)
     except ClientError as e:
@@ -483,4 +513,4 @@ def _jsonable(value: Any) -> Any:
         return repr(value)
 
 
-__all__ = ["DELIVERERS", "Delivery", "DeliveryError", "DeliveryOptions", "Dispatcher", "client_error", "deliverer"]
+__all__ = ["DELIVERERS", "Delivery", "DeliveryError", "DeliveryOptions", "Dispatcher", "client_error", "deliverer", "delivery_error"]
