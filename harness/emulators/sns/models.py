@@ -20,12 +20,12 @@ import json
 import re
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from harness.emulators.ids import new_id
 from harness.emulators.sns.exceptions import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
@@ -260,7 +260,7 @@ class SnsModel:
                         raise InvalidParameter("Invalid parameter: Attributes Reason: Subscription already exists "
                                                "with different attributes")
                     return sub.arn
-            sub = Subscription(f"{topic_arn}:{uuid.uuid4()}", topic_arn, protocol, endpoint, self.account_id,
+            sub = Subscription(f"{topic_arn}:{new_id()}", topic_arn, protocol, endpoint, self.account_id,
                                attributes, policy)
             t.subscriptions[sub.arn] = sub
             self.subscriptions[sub.arn] = sub
@@ -392,7 +392,7 @@ class SnsModel:
                 per_protocol = None
             if not isinstance(per_protocol, dict) or "default" not in per_protocol:
                 raise InvalidParameter("Invalid parameter: Message Structure - No default entry in JSON message body")
-        out: dict[str, Any] = {"MessageId": str(uuid.uuid4())}
+        out: dict[str, Any] = {"MessageId": new_id()}
         if not t.fifo:
             if dedup_id:
                 raise InvalidParameter("Invalid parameter: MessageDeduplicationId Reason: The request includes "
@@ -440,9 +440,11 @@ class SnsModel:
                 body, sqs_attributes = text, attributes
             else:
                 body, sqs_attributes = self._envelope(t, sub, message_id, text, subject, attributes, sequence), None
+            to_fifo = sub.endpoint.endswith(".fifo")  # a FIFO topic may also deliver to standard queues
             try:
-                self.sqs.send_message(sub.endpoint, body, attributes=sqs_attributes, group_id=group_id,
-                                      dedup_id=dedup_id if group_id else None, sender_id=self.account_id)
+                self.sqs.send_message(sub.endpoint, body, attributes=sqs_attributes,
+                                      group_id=group_id if to_fifo else None, dedup_id=dedup_id if to_fifo else None,
+                                      sender_id=self.account_id)
             except SqsError:
                 with self.lock:
                     self.undelivered += 1

@@ -2,11 +2,12 @@
 Parsing and XML come from botocore's service model (:mod:`harness.emulators.query`)."""
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from harness.emulators import query
+from harness.emulators.protocol import Operations, required
+from harness.emulators.ids import new_id
 from harness.emulators.sns.exceptions import InvalidAction, InvalidParameter, SnsError
 from harness.emulators.sns.models import SnsModel
 
@@ -14,21 +15,12 @@ CONTENT_TYPE = "text/xml"
 PAGE = 100
 
 Operation = Callable[[SnsModel, Mapping[str, Any]], dict[str, Any]]
-OPERATIONS: dict[str, Operation] = {}
-
-
-def operation(name: str) -> Callable[[Operation], Operation]:
-    def register(fn: Operation) -> Operation:
-        OPERATIONS[name] = fn
-        return fn
-    return register
+operation: Operations[Operation] = Operations()
+OPERATIONS = operation.handlers
 
 
 def _required(p: Mapping[str, Any], name: str) -> Any:
-    value = p.get(name)
-    if value is None or value == "":
-        raise InvalidParameter(f"Invalid parameter: {name}")
-    return value
+    return required(p, name, lambda n: InvalidParameter(f"Invalid parameter: {n}"))
 
 
 def _page(items: list[Any], p: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -46,14 +38,14 @@ class SnsApi:
         self.model = model
 
     def handle(self, body: bytes) -> tuple[int, bytes]:
-        request_id = str(uuid.uuid4())
+        request_id = new_id()
         try:
             form = query.parse_form(body)
             action = form.get("Action", "")
-            op = OPERATIONS.get(action)
+            op = operation.get(action)
             if op is None:
                 raise InvalidAction(f"Action {action or '(none)'} is not served by the streamharness SNS endpoint "
-                                    f"(served: {', '.join(sorted(OPERATIONS))})")
+                                    f"(served: {operation.names})")
             try:
                 params = query.parse_params("sns", action, form)
             except (ValueError, TypeError) as e:

@@ -25,12 +25,12 @@ import re
 import struct
 import threading
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from harness.emulators.ids import new_id
 from harness.emulators.sqs.exceptions import (
     BatchEntryIdsNotDistinct,
     BatchRequestTooLong,
@@ -260,7 +260,7 @@ def _wanted(names: Iterable[str] | None) -> Callable[[str], bool]:
 
 
 def _encode_receipt(message_id: str, count: int) -> str:
-    return base64.urlsafe_b64encode(f"{message_id}:{count}:{str(uuid.uuid4())}".encode()).decode()
+    return base64.urlsafe_b64encode(f"{message_id}:{count}:{new_id()}".encode()).decode()
 
 
 def _decode_receipt(handle: Any) -> str:
@@ -553,7 +553,7 @@ class SqsModel:
         elif dedup_id:
             raise _invalid_value("MessageDeduplicationId", dedup_id,
                                  "The request include parameter that is not valid for this queue type")
-        m = Message(str(uuid.uuid4()), body, md5_of_body(body), attrs, system, int(now * 1000), sender_id or self.account_id,
+        m = Message(new_id(), body, md5_of_body(body), attrs, system, int(now * 1000), sender_id or self.account_id,
                     group_id, dedup_id if q.fifo else None, sequence)
         if q.fifo:
             self._expire_dedup(q, now)

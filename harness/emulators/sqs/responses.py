@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from harness.emulators.protocol import Operations, required
 from harness.emulators.sqs.exceptions import InvalidAction, MissingParameter, SerializationException, SqsError
 from harness.emulators.sqs.models import SqsModel
 
@@ -21,21 +22,12 @@ TARGET_PREFIX = "AmazonSQS."
 CONTENT_TYPE = "application/x-amz-json-1.0"
 
 Operation = Callable[[SqsModel, Mapping[str, Any]], dict[str, Any]]
-OPERATIONS: dict[str, Operation] = {}
-
-
-def operation(name: str) -> Callable[[Operation], Operation]:
-    def register(fn: Operation) -> Operation:
-        OPERATIONS[name] = fn
-        return fn
-    return register
+operation: Operations[Operation] = Operations()
+OPERATIONS = operation.handlers
 
 
 def _required(p: Mapping[str, Any], name: str) -> Any:
-    value = p.get(name)
-    if value is None or value == "":
-        raise MissingParameter(f"The request must contain the parameter {name}.")
-    return value
+    return required(p, name, lambda n: MissingParameter(f"The request must contain the parameter {n}."))
 
 
 def _b64(attributes: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -56,10 +48,10 @@ class SqsApi:
                 raise InvalidAction("This SQS endpoint speaks SQS's JSON protocol (X-Amz-Target: AmazonSQS.<Action>, "
                                     "as boto3 >= 1.34 and AWS CLI v2 send it); the query protocol is not served")
             name = target[len(TARGET_PREFIX):]
-            op = OPERATIONS.get(name)
+            op = operation.get(name)
             if op is None:
                 raise InvalidAction(f"The action {name} is not valid for this endpoint (served: "
-                                    f"{', '.join(sorted(OPERATIONS))})")
+                                    f"{operation.names})")
             try:
                 params = json.loads(body) if body else {}
             except ValueError as e:
