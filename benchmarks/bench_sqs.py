@@ -4,6 +4,8 @@ ReceiveMessage + DeleteMessage.
 Each candidate runs in its own process on 127.0.0.1 (the client never shares its interpreter):
 
     harness   the harness's own SQS endpoint (harness/emulators/sqs), as the embedded backend serves it
+    model     the same SQS model called in this process, no HTTP and no boto3 (what EventBridge's
+              dispatcher does for a queue of the embedded backend): the server's own cost
     moto      ``python -m moto.server`` of this virtualenv (``--moto-python`` for another one)
     fauxqs    the npm package, installed with ``npm install fauxqs`` into ``--npm-dir``/fauxqs (2.x needs
               Node >= 22.5 for node:sqlite; on Node 20 install fauxqs@1.9.2)
@@ -51,6 +53,8 @@ def _serve_harness(port: int) -> None:
 def start(name: str, args: argparse.Namespace) -> tuple[Any, str]:
     port = free_port()
     env = dict(os.environ)
+    if name == "model":
+        return None, ""
     if name == "harness":
         proc: Any = mp.get_context("spawn").Process(target=_serve_harness, args=(port,), daemon=True)
         proc.start()
@@ -71,6 +75,8 @@ def start(name: str, args: argparse.Namespace) -> tuple[Any, str]:
 
 
 def stop(proc: Any) -> None:
+    if proc is None:
+        return
     if isinstance(proc, subprocess.Popen):
         proc.terminate()
         proc.wait(10)
@@ -109,8 +115,35 @@ def timed(op: Callable[[], int], total: int, budget: float) -> tuple[int, float]
     return done, time.perf_counter() - t0
 
 
+class ModelClient:
+    """The four calls the measurement makes, on the SqsModel directly, shaped like boto3's answers."""
+
+    def __init__(self) -> None:
+        from harness.emulators.sqs.models import SqsModel
+
+        self.model = SqsModel()
+
+    def list_queues(self) -> list[str]:
+        return self.model.list_queues()
+
+    def create_queue(self, QueueName: str) -> dict[str, str]:  # noqa: N803 - boto3's names
+        return {"QueueUrl": self.model.create_queue(QueueName)}
+
+    def send_message(self, QueueUrl: str, MessageBody: str) -> dict[str, Any]:  # noqa: N803
+        return self.model.send_message(QueueUrl, MessageBody)
+
+    def send_message_batch(self, QueueUrl: str, Entries: list[dict[str, Any]]) -> dict[str, Any]:  # noqa: N803
+        return self.model.send_message_batch(QueueUrl, Entries)
+
+    def receive_message(self, QueueUrl: str, MaxNumberOfMessages: int) -> dict[str, Any]:  # noqa: N803
+        return {"Messages": self.model.receive_message(QueueUrl, MaxNumberOfMessages, wait_seconds=0)}
+
+    def delete_message(self, QueueUrl: str, ReceiptHandle: str) -> None:  # noqa: N803
+        self.model.delete_message(QueueUrl, ReceiptHandle)
+
+
 def measure(name: str, url: str, args: argparse.Namespace) -> dict[str, str]:
-    sqs = client(url)
+    sqs = ModelClient() if name == "model" else client(url)
     out = {"ready_s": f"{wait_ready(sqs):.2f}"}
     q = sqs.create_queue(QueueName=f"bench-{name}")["QueueUrl"]
     batch = [{"Id": str(i), "MessageBody": BODY} for i in range(10)]
@@ -141,7 +174,7 @@ def measure(name: str, url: str, args: argparse.Namespace) -> dict[str, str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--candidates", default="harness,moto,fauxqs,sqslite")
+    ap.add_argument("--candidates", default="model,harness,moto,fauxqs,sqslite")
     ap.add_argument("--npm-dir", default=os.environ.get("BENCH_SQS_NPM_DIR", "/tmp/queues-npm"),
                     help="holds fauxqs/ and sqslite/, each an `npm install NAME` directory")
     ap.add_argument("--moto-python", default=sys.executable)

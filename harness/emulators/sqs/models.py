@@ -440,12 +440,12 @@ class SqsModel:
             return q.attributes[name]
         return {"SqsManagedSseEnabled": "true", "FifoQueue": None if not q.fifo else "true"}.get(name)
 
-    def get_queue_attributes(self, url: str, names: Sequence[str] | None = None) -> dict[str, str]:
+    def get_queue_attributes(self, url: str, names: Sequence[str]) -> dict[str, str]:
         with self.lock:
             q = self.queue(url)
             self._promote(q, self.now())
             everything = list(_READ_ONLY) + list(_INT_ATTRIBUTES) + list(_CHOICE_ATTRIBUTES) + list(_FREE_ATTRIBUTES)
-            wanted = everything if not names or "All" in names else list(names)
+            wanted = everything if "All" in names else list(names)  # no names: no attributes, as on AWS
             out: dict[str, str] = {}
             for name in wanted:
                 if name not in everything:

@@ -104,7 +104,7 @@ def list_dead_letter_source_queues(m: SqsModel, p: Mapping[str, Any]) -> dict[st
 
 @operation("GetQueueAttributes")
 def get_queue_attributes(m: SqsModel, p: Mapping[str, Any]) -> dict[str, Any]:
-    attributes = m.get_queue_attributes(_required(p, "QueueUrl"), p.get("AttributeNames"))
+    attributes = m.get_queue_attributes(_required(p, "QueueUrl"), p.get("AttributeNames") or [])
     return {"Attributes": attributes} if attributes else {}
 
 
