@@ -16,7 +16,7 @@ the rate is PutEvents accepted/s. ``--sqs-ratio`` runs ``none`` then ``sqs`` in 
 delivered-to-SQS / accepted (goal: >= 0.5).
 
     .venv/bin/python benchmarks/bench_eventbridge.py [--entries 20000] [--clients 1] [--in-process | --both]
-        [--target lambda|sqs|none] [--queued 50000] [--sqs-ratio]
+        [--target lambda|sqs|none] [--queued 50000] [--sqs-ratio] [--via-http] [--sqs harness|moto]
 """
 from __future__ import annotations
 
@@ -90,10 +90,10 @@ def _queued(h: Any) -> int:
 
 
 def run(entries: int, clients: int, in_process: bool, target: str = "lambda", queued: int = 0,
-        via_http: bool = False) -> dict[str, float]:
+        via_http: bool = False, sqs: str = "harness") -> dict[str, float]:
     from harness import Harness
 
-    with Harness(_topology(target)) as h:
+    with Harness(_topology(target), sqs=sqs) as h:
         local = h.backend.messaging
         if via_http:  # the dispatcher then sends with boto3 over HTTP, as to any other backend
             h.backend.messaging = None
@@ -147,6 +147,7 @@ def main() -> None:
     ap.add_argument("--queued", type=int, default=50_000, help="messages already in the SQS target's queue")
     ap.add_argument("--sqs-ratio", action="store_true", help="--target none, then sqs; print the ratio")
     ap.add_argument("--via-http", action="store_true", help="deliver to SQS with boto3 even when the queue is local")
+    ap.add_argument("--sqs", choices=["harness", "moto"], default="harness", help="who serves SQS and SNS")
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--in-process", action="store_true", help="send from threads of the harness process")
     mode.add_argument("--both", action="store_true", help="measure both ways")
@@ -156,7 +157,7 @@ def main() -> None:
     for in_process in modes:
         rates = {}
         for target in targets:
-            r = run(args.entries, args.clients, in_process, target, args.queued, args.via_http)
+            r = run(args.entries, args.clients, in_process, target, args.queued, args.via_http, args.sqs)
             rates[target] = r["rate"]
             where = "threads of the harness process" if in_process else "separate processes"
             what = {"lambda": "Lambda target, end to end", "none": "no rule matching, accepted",
