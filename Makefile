@@ -23,6 +23,8 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_latency.py
 	$(PY) benchmarks/bench_engine.py
 	$(PY) benchmarks/bench_eventbridge.py --both
+	$(PY) benchmarks/bench_eventbridge.py --sqs-ratio
+	$(PY) benchmarks/bench_sqs.py --candidates model,harness
 	$(PY) benchmarks/bench_patterns.py
 
 unit: $(STAMP)

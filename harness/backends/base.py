@@ -73,6 +73,9 @@ class Backend(ABC):
     @abstractmethod
     def capabilities(self) -> Capabilities:
         """What this backend is (may change at start, e.g. a fallback to moto's DynamoDB)."""
+    #: The SQS and SNS endpoint the harness serves itself (:class:`~harness.emulators.server.MessagingServer`), or
+    #: None: deliveries to its queues and topics may call its models directly, behind the same calls the wire uses.
+    messaging: Any = None
 
     def __init__(self, region: str = "us-east-1", account_id: str = "123456789012") -> None:
         self.region = region

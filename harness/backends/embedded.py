@@ -1,4 +1,5 @@
-"""The default backend: DynamoDB Local + a moto server, both ours, on loopback, no Docker."""
+"""The default backend: DynamoDB Local, and the harness's own EventBridge, SQS and SNS endpoints, on loopback,
+no Docker; a moto server only where asked for (or when Java is missing)."""
 from __future__ import annotations
 
 import http.client
@@ -42,11 +43,20 @@ class EmbeddedBackend(Backend):
     name = "embedded"
 
     def __init__(self, region: str = "us-east-1", account_id: str = "123456789012",
-                 dynamodb: str = "auto", ready_timeout: float = 60.0, eventbridge: str = "harness") -> None:
+                 dynamodb: str = "auto", ready_timeout: float = 60.0, eventbridge: str = "harness",
+                 sqs: str | None = None, iam_sts: bool = False) -> None:
         """``dynamodb``: "auto" (DynamoDB Local, else moto with a warning), "local" (required) or "moto".
         ``eventbridge``: "harness" (our endpoint, our matcher routes) or "moto" (the moto server's EventBridge,
-        an external EventBridge whose routing we do not control: the harness runs in external mode)."""
+        an external EventBridge whose routing we do not control: the harness runs in external mode).
+        ``sqs``: "harness" (SQS and SNS from the harness's own endpoint) or "moto"; by default "moto" when
+        ``eventbridge="moto"`` (moto's rules deliver only to moto's queues), else "harness".
+        ``iam_sts``: also serve IAM and STS (from a moto server); the harness itself needs neither."""
         super().__init__(region, account_id)
+        sqs = sqs or ("moto" if eventbridge == "moto" else "harness")
+        if sqs not in ("harness", "moto"):
+            raise ValueError(f"sqs must be 'harness' or 'moto', not {sqs!r}")
+        self._sqs_choice = sqs
+        self._iam_sts = iam_sts
         if dynamodb not in ("auto", "local", "moto"):
             raise ValueError(f"dynamodb must be 'auto', 'local' or 'moto', not {dynamodb!r}")
         if eventbridge not in ("harness", "moto"):
@@ -68,12 +78,14 @@ class EmbeddedBackend(Backend):
         t0 = time.perf_counter()
         new_dynamodb_local = self._dynamodb_local_factory()  # may fetch the jar on first use: not part of start time
         t0 = time.perf_counter() if new_dynamodb_local else t0
+        moto = None
         try:
-            listener = Listener()  # -P: nothing from the current directory is importable in the server
-            moto = ManagedProcess("moto", [sys.executable, "-P", MOTO_SERVER, str(listener.fd)], _moto_healthy,
-                                  listener=listener)
-            self.processes.append(moto)
-            moto.start()
+            if not new_dynamodb_local or "moto" in (self._eventbridge_choice, self._sqs_choice) or self._iam_sts:
+                listener = Listener()  # -P: nothing from the current directory is importable in the server
+                moto = ManagedProcess("moto", [sys.executable, "-P", MOTO_SERVER, str(listener.fd)], _moto_healthy,
+                                      listener=listener)
+                self.processes.append(moto)
+                moto.start()
             ddb = None
             if new_dynamodb_local:
                 ddb = new_dynamodb_local()
@@ -84,10 +96,16 @@ class EmbeddedBackend(Backend):
         except BaseException:
             self.stop()
             raise
-        ddb_url = ddb.url if ddb else moto.url
+        ddb_url = ddb.url if ddb else moto.url  # type: ignore[union-attr]
         self.endpoints = {"dynamodb": ddb_url, "dynamodbstreams": ddb_url}
-        for service in ("sqs", "sns", "iam", "sts"):
-            self.endpoints[service] = moto.url
+        if moto is not None:
+            for service in ("sqs", "sns", "iam", "sts"):
+                self.endpoints[service] = moto.url
+        if self._sqs_choice == "harness":  # SQS and SNS served by the harness itself (moto's slow down as queues fill)
+            from harness.emulators.server import MessagingServer
+
+            self.messaging = MessagingServer(self.region, self.account_id).start()
+            self.endpoints["sqs"] = self.endpoints["sns"] = self.messaging.url
         if self._eventbridge_choice == "moto":  # external mode: moto routes, the harness audits (issue 4)
             self.endpoints["events"] = moto.url
             self.startup_s = time.perf_counter() - t0
@@ -140,6 +158,9 @@ class EmbeddedBackend(Backend):
             p.on_exit(callback)
 
     def stop(self) -> None:
+        if self.messaging is not None:
+            self.messaging.stop()
+            self.messaging = None
         if self.eventbridge is not None:
             self.eventbridge.stop()
             self.eventbridge = None

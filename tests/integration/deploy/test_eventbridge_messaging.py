@@ -135,3 +135,9 @@ def test_deploy_is_idempotent_and_teardown_removes_exactly_the_topology(backend)
     assert not [b for b in events.list_event_buses(NamePrefix=prefix)["EventBuses"]]
     assert not [t for t in sns.list_topics()["Topics"] if t["TopicArn"].endswith(":dep-eb-news")]
     assert teardown(last, backend) == []  # nothing left to delete
+
+
+def test_the_embedded_backend_serves_sqs_and_sns_itself_without_moto(backend):  # type: ignore[no-untyped-def]
+    assert backend.endpoints["sqs"] == backend.endpoints["sns"] == backend.messaging.url
+    assert [p.name for p in backend.processes] == ["dynamodb-local"]  # no moto server on the start path
+    assert "iam" not in backend.endpoints

@@ -83,4 +83,4 @@ def test_eventbridge_message_style() -> None:
 
 def test_unknown_dialect_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="unknown dialect"):
-        compile_pattern({"a": ["b"]}, "sns")  # type: ignore[arg-type]
+        compile_pattern({"a": ["b"]}, "pipes")  # type: ignore[arg-type]

@@ -374,3 +374,38 @@ def test_every_target_is_accounted_for_and_a_dead_worker_is_a_problem(setups: An
     s.dispatcher._workers[0].start()
     s.dispatcher._workers[0].join()
     assert s.dispatcher.problems() == ["eventbridge: delivery thread eventbridge-delivery-x has died"]
+
+
+class LocalMessagingBackend:
+    """A backend that serves SQS and SNS in this process: the dispatcher calls the models, not boto3."""
+
+    def __init__(self) -> None:
+        from harness.emulators.sns.models import SnsModel
+        from harness.emulators.sqs.models import SqsModel
+
+        sqs = SqsModel(REGION, ACCOUNT)
+        self.messaging = type("Messaging", (), {"sqs": sqs, "sns": SnsModel(sqs, REGION, ACCOUNT)})()
+
+    def client(self, service: str) -> Any:
+        raise AssertionError(f"no boto3 {service} client: the queues and topics are in this process")
+
+
+def test_a_process_local_backend_gets_targets_and_dead_letters_through_its_models(setups: Any) -> None:
+    backend = LocalMessagingBackend()
+    sqs, sns = backend.messaging.sqs, backend.messaging.sns
+    q, dlq = sqs.create_queue("q"), sqs.create_queue("dlq")
+    fifo = sqs.create_queue("q.fifo", {"FifoQueue": "true"})
+    topic = sns.create_topic("t")
+    sns.subscribe(topic, "sqs", QUEUE, {"RawMessageDelivery": "true"})
+    s = setups([{"Id": "q", "Arn": QUEUE, "InputPath": "$.detail"},
+                {"Id": "f", "Arn": QUEUE + ".fifo", "SqsParameters": {"MessageGroupId": "g"}},
+                {"Id": "t", "Arn": TOPIC, "Input": '"via topic"'},
+                {"Id": "missing", "Arn": QUEUE.replace(":q", ":none"), "DeadLetterConfig": {"Arn": DLQ}}],
+               backend=backend)
+    [event_id] = s.put({"n": 7})
+    s.wait()
+    assert sorted(m["Body"] for m in sqs.receive_message(q, 10)) == ['"via topic"', '{"n":7}']
+    [f] = sqs.receive_message(fifo, 10, attribute_names=["All"])
+    assert f["Attributes"]["MessageGroupId"] == "g" and f["Attributes"]["MessageDeduplicationId"] == event_id
+    [dead] = sqs.receive_message(dlq, 10, message_attribute_names=["All"])
+    assert dead["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "NO_RESOURCE"
