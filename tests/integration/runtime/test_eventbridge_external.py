@@ -64,7 +64,7 @@ def test_deploy_creates_delivery_and_capture_queues(external_for, moto_events): 
     capture = capture_rule_name(prefix, "orders")
     assert events.describe_rule(Name=capture, EventBusName=h.bus_name("orders"))["State"] == "ENABLED"
     tags = sqs.list_queue_tags(QueueUrl=h.deployment.delivery_queues[dq].url)["Tags"]
-    assert tags == {"streamharness:topology": "ebx"}
+    assert tags == {"streamharness:topology": "ebx", "streamharness:run": h.deployment.run_id}
     h.stop()
     names = {u.rsplit("/", 1)[-1] for u in sqs.list_queues(QueueNamePrefix=prefix).get("QueueUrls", [])}
     assert names == set()
