@@ -47,3 +47,14 @@ def handler_line(bug: Bug) -> str:
     if len(found) != 1:
         raise ValueError(f"{bug.bug}: {bug.line_text!r} is on {len(found)} lines of handlers.py, not 1")
     return f"handlers.py:{found[0]}"
+
+
+def markdown_table() -> str:
+    """The rows as the README shows them (a test keeps the README equal to this)."""
+    rows = ["| bug | variant | check (cause) | line |", "|---|---|---|---|"]
+    for b in BUGS:
+        check = f"{b.check} ({b.cause})" if b.check else "none in a run"
+        if b.shown_by != "a run of the variant":
+            check += f"; shown by {b.shown_by}"
+        rows.append(f"| {b.bug} | {b.variant} | {check} | {handler_line(b)} |")
+    return "\n".join(rows)

@@ -6,12 +6,13 @@ import json
 import sys
 import warnings
 from datetime import datetime, timezone
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from streamharness.scenarios.table_to_bus.bugs import BUGS, handler_line
+from streamharness.scenarios.table_to_bus.bugs import BUGS, handler_line, markdown_table
 from streamharness.scenarios.table_to_bus.generator import to_item
 from streamharness.scenarios.table_to_bus.oracles import CAUSES, LOSS_CAUSES
 
@@ -116,3 +117,8 @@ def test_every_bug_row_names_a_handler_line_a_known_check_and_cause() -> None:
         assert handler_line(bug).startswith("handlers.py:")
         assert bug.check is None or bug.check in CAUSES
         assert bug.cause is None or bug.cause in LOSS_CAUSES
+
+
+def test_the_readme_shows_the_bug_table_as_the_data_says() -> None:
+    readme = Path(__file__).resolve().parents[4] / "README.md"
+    assert markdown_table() in readme.read_text()
