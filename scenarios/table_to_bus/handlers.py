@@ -166,6 +166,7 @@ def count_members(event, context, client: Any = None, table_name: str | None = N
                             "UpdateExpression": "ADD members :d", "ExpressionAttributeValues": {":d": {"N": str(delta)}}}},
             ])
         except ClientError as e:
-            if e.response["Error"]["Code"] != "TransactionCanceledException":
+            reasons = [r.get("Code") for r in e.response.get("CancellationReasons", [])]
+            if reasons[:1] != ["ConditionalCheckFailed"]:  # anything but "already counted" is retried
                 raise
     return {"batchItemFailures": []}

@@ -122,3 +122,24 @@ def test_every_bug_row_names_a_handler_line_a_known_check_and_cause() -> None:
 def test_the_readme_shows_the_bug_table_as_the_data_says() -> None:
     readme = Path(__file__).resolve().parents[4] / "README.md"
     assert markdown_table() in readme.read_text()
+
+
+def test_the_fifo_consumer_counts_a_resent_event_once(handlers: ModuleType) -> None:
+    from moto import mock_aws
+    import boto3
+
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name="us-east-1")
+        ddb.create_table(TableName="counts", KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                         BillingMode="PAY_PER_REQUEST")
+
+        def message(event_id: str, name: str) -> dict[str, Any]:
+            detail = {"eventID": event_id, "eventName": name, "dynamodb": {"Keys": to_item({"pk": "OID#c1", "sk": "UID#u"})}}
+            return {"messageId": event_id, "body": json.dumps({"detail-type": name, "detail": detail})}
+
+        batch = {"Records": [message("e1", "INSERT"), message("e2", "INSERT"), message("e1", "INSERT")]}
+        handlers.count_members(batch, None, client=ddb, table_name="counts")
+        handlers.count_members({"Records": [message("e3", "REMOVE")]}, None, client=ddb, table_name="counts")
+        item = ddb.get_item(TableName="counts", Key={"pk": {"S": "CUSTOMER#c1"}})["Item"]
+        assert item["members"] == {"N": "1"}
