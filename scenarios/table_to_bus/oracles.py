@@ -74,8 +74,9 @@ def table_events(bus_events: Iterable[Mapping[str, Any]]) -> list[Mapping[str, A
 
 
 def one_bus_event_per_change(plan: TablePlan, bus_events: Sequence[Mapping[str, Any]]) -> Check:
-    """Every item change of the plan is on the bus exactly once, with detail-type = its eventName, in the
-    item's order; no event for a write that changed nothing."""
+    """Every item change of the plan is on the bus exactly once (per item, as many events of each
+    detail-type as the item had changes of that eventName), detail-type = the record's eventName, and no
+    event for a write that changed nothing."""
     expected = reference.events_per_item(reference.changes(plan.writes))
     got: dict[tuple[str, str] | None, list[tuple[int, str, str | None]]] = {}
     seen: Counter[str] = Counter()
