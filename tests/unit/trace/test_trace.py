@@ -10,15 +10,7 @@ from typing import Any
 import pytest
 
 from harness.trace import KINDS, Trace, TraceSchemaError
-
-
-def fields(kind: str, **extra: Any) -> dict[str, Any]:
-    """The kind's required fields with placeholder values, plus ``extra``."""
-    return {**{name: f"{name}?" for name in KINDS[kind].required}, **extra}
-
-
-def emit(t: Trace, kind: str, **extra: Any) -> dict[str, Any]:
-    return t.emit(kind, **fields(kind, **extra))
+from trace_events import emit, fields
 
 
 def test_emit_rejects_unknown_kinds() -> None:
