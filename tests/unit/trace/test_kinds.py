@@ -131,3 +131,9 @@ def test_every_emit_site_uses_a_declared_kind_and_declared_fields() -> None:
         if undeclared:
             problems.append(f"{path}:{line}: {kind} field(s) {undeclared} not declared in {cls.__name__}")
     assert not problems, "declare them in harness/trace/kinds.py:\n" + "\n".join(problems)
+
+
+def test_the_readme_lists_every_kind() -> None:
+    readme = (Path(harness.__file__).parent.parent / "README.md").read_text()
+    section = readme[readme.index("## The trace"):readme.index("## Scenario: IP dedup")]
+    assert [k for k in KINDS if f"`{k}`" not in section] == []
