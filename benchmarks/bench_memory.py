@@ -92,10 +92,12 @@ def run(records: int, retention: str) -> dict[str, Any]:
     m.stop()
     rss_run = peak_rss_mb()
     counts = trace.counts()
+    trace.flush()
+    spool_mb = trace.spool_path.stat().st_size / 2**20 if trace.spool_path is not None else 0.0
     out = {"records": records, "retention": retention, "records_per_s": round(records / wall),
            "records_per_cpu_s": round(records / cpu), "peak_rss_mb_before": round(rss_before, 1),
            "peak_rss_mb": round(rss_run, 1), "events": len(trace), "in_memory": trace.in_memory,
-           "record_events": counts["record"], "balanced": m.stats.balanced}
+           "record_events": counts["record"], "spool_mb": round(spool_mb, 1), "balanced": m.stats.balanced}
     trace.close()
     return out
 
@@ -117,7 +119,8 @@ def main() -> None:
             print(f"{records:>9,} records, retention {retention:<7}: peak RSS {r['peak_rss_mb']:7.1f} MB "
                   f"(before the run {r['peak_rss_mb_before']:.1f}), {r['records_per_s']:,} records/s "
                   f"({r['records_per_cpu_s']:,} per CPU-second), {r['events']:,} events "
-                  f"({r['in_memory']:,} in memory, {r['record_events']:,} record events read back)", flush=True)
+                  f"({r['in_memory']:,} in memory, {r['record_events']:,} record events read back), "
+                  f"spool {r['spool_mb']:,} MB", flush=True)
 
 
 if __name__ == "__main__":
