@@ -22,7 +22,8 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-_dumps = json.JSONEncoder(separators=(",", ":"), default=jsonable).encode
+# events are trees (no cycle check needed), written compact
+_dumps = json.JSONEncoder(separators=(",", ":"), default=jsonable, check_circular=False).encode
 
 
 def dumps(event: dict[str, Any]) -> str:
