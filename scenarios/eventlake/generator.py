@@ -9,11 +9,10 @@ ingestion *attempts*, in the order the producers send them:
   rejected (409): an event, once stored, is never overwritten;
 - ``invalid``: a request the ingestion function must refuse (400): a field missing or malformed.
 
-Some events carry a Time to Live: ``ttl_offset_s`` seconds from the run's TTL anchor (the wall clock
-when the run starts, so the plan stays a pure function of the config). A negative offset is a TTL in
-the past: the event expires at the end of the run, its REMOVE carrying the TTL service identity. No
-retry or conflict targets such an event, so whether DynamoDB's own sweeper got to it first does not
-change what the ingestion function must answer.
+Some events carry a Time to Live: ``ttl_offset_s`` seconds from the run's TTL anchor, the moment at
+which the run expires events (set when the run starts, so the plan stays a pure function of the
+config). A negative offset is a TTL in the past at that moment: the event expires at the end of the
+run, its REMOVE carrying the TTL service identity. No retry or conflict targets such an event.
 """
 from __future__ import annotations
 
@@ -58,7 +57,7 @@ class Event:
 
     @property
     def expires(self) -> bool:
-        """Its TTL is in the past when the run starts: TTL deletes it."""
+        """Its TTL is past at the run's TTL anchor: TTL deletes it."""
         return self.ttl_offset_s is not None and self.ttl_offset_s < 0
 
     def request(self, ttl_anchor: int) -> dict[str, Any]:

@@ -3,13 +3,16 @@
 ``ingest`` answers like an HTTP API: 201 stored, 409 an event with this event_id and timestamp is
 already stored (a retry or a reused id: the store is immutable), 400 the request is malformed.
 
-``ingest_unconditional`` is the article's ingestion: a PutItem with no condition, so a second event
-with the same key silently replaces the first (a MODIFY in the stream) and the producer is told 201.
+Two planted bugs, both the article's Python ingestion: ``ingest_unconditional`` writes with no
+condition, so a second event with the same key silently replaces the first (a MODIFY in the stream)
+and the producer is told 201; ``ingest_server_timestamp`` keys the event on the time it arrives
+(``timestamp = datetime.now()``), so a retried event gets another key and is stored twice, condition
+or not.
 """
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -55,10 +58,8 @@ def _response(status: int, message: str) -> dict[str, Any]:
     return {"statusCode": status, "body": json.dumps({"message": message})}
 
 
-def ingest(request: Any, dynamodb: Any, table_name: str) -> dict[str, Any]:
-    problems = validate(request)
-    if problems:
-        return _response(400, "; ".join(problems))
+def _put_once(request: dict[str, Any], dynamodb: Any, table_name: str) -> dict[str, Any]:
+    """Store the event unless its key is already stored (then 409)."""
     try:
         dynamodb.put_item(TableName=table_name, Item=to_item(request),
                           ConditionExpression="attribute_not_exists(event_id)")
@@ -69,9 +70,24 @@ def ingest(request: Any, dynamodb: Any, table_name: str) -> dict[str, Any]:
     return _response(201, "stored")
 
 
+def ingest(request: Any, dynamodb: Any, table_name: str) -> dict[str, Any]:
+    problems = validate(request)
+    if problems:
+        return _response(400, "; ".join(problems))
+    return _put_once(request, dynamodb, table_name)
+
+
 def ingest_unconditional(request: Any, dynamodb: Any, table_name: str) -> dict[str, Any]:
     problems = validate(request)
     if problems:
         return _response(400, "; ".join(problems))
     dynamodb.put_item(TableName=table_name, Item=to_item(request))
     return _response(201, "stored")
+
+
+def ingest_server_timestamp(request: Any, dynamodb: Any, table_name: str) -> dict[str, Any]:
+    problems = validate(request)
+    if problems:
+        return _response(400, "; ".join(problems))
+    request = {**request, "timestamp": datetime.now(UTC).isoformat()}
+    return _put_once(request, dynamodb, table_name)

@@ -62,36 +62,43 @@ class Observation:
     ttl_removes: Mapping[str, int]
     store: tuple[Mapping[str, str], ...]
     projections: Projection
+    before_expiry: Projection
 
     def as_kwargs(self) -> dict[str, Any]:
         return {"statuses": self.statuses, "stream_records": self.stream_records, "applied": self.applied,
-                "ttl_removes": self.ttl_removes, "store": self.store, "projections": self.projections}
+                "ttl_removes": self.ttl_removes, "store": self.store, "projections": self.projections,
+                "before_expiry": self.before_expiry}
 
 
-def simulate(plan: IngestionPlan, *, overwrite: bool = False, handles_remove: bool = False) -> Observation:
+def simulate(plan: IngestionPlan, *, overwrite: bool = False, server_time: bool = False,
+             handles_remove: bool = False) -> Observation:
     """Ingest every attempt, let the consumers apply every INSERT, then expire what TTL expires.
 
     ``overwrite`` models an unconditional PutItem (a retry or conflict replaces the event: MODIFY, 201);
-    ``handles_remove`` a consumer that subtracts an expired event from its projection."""
+    ``server_time`` an ingestion that keys events on their arrival time (a retry or conflict is stored as
+    one more event); ``handles_remove`` a consumer that subtracts an expired event from its projection."""
     store: dict[str, Event] = {}
     statuses: list[int] = []
     records: list[tuple[str, str]] = []
-    for a in plan.attempts:
+    inserted: list[Event] = []
+    for i, a in enumerate(plan.attempts):
+        key = f"{a.event.event_id}|arrived-{i}" if server_time and a.kind != "first" else a.event.key
         if a.kind == "invalid":
             statuses.append(400)
-        elif a.event.key not in store:
-            store[a.event.key] = a.event
+        elif key not in store:
+            store[key] = a.event
+            inserted.append(a.event)
             statuses.append(201)
-            records.append((a.event.key, "INSERT"))
+            records.append((key, "INSERT"))
         elif overwrite:
-            if stored(store[a.event.key]) != stored(a.event):  # an identical put changes nothing: no record
-                records.append((a.event.key, "MODIFY"))
-            store[a.event.key] = a.event
+            if stored(store[key]) != stored(a.event):  # an identical put changes nothing: no record
+                records.append((key, "MODIFY"))
+            store[key] = a.event
             statuses.append(201)
         else:
             statuses.append(409)
-    inserted = [store_key for store_key, name in records if name == "INSERT"]
-    live = project(plan.events)
+    applied = tuple(key for key, name in records if name == "INSERT")
+    before = live = project(inserted)
     for e in plan.expired:
         del store[e.key]
         records.append((e.key, "REMOVE"))
@@ -99,6 +106,7 @@ def simulate(plan: IngestionPlan, *, overwrite: bool = False, handles_remove: bo
         expired = project(plan.expired)
         live = combine(live, {k: v for k, v in expired.items() if k.startswith("entity#")}, sign=-1)
     return Observation(statuses=tuple(statuses), stream_records=tuple(records),
-                       applied={c: tuple(inserted) for c in CONSUMERS},
+                       applied={c: applied for c in CONSUMERS},
                        ttl_removes={c: len(plan.expired) for c in CONSUMERS},
-                       store=tuple(stored(e) for e in store.values()), projections=live)
+                       store=tuple(stored(e) for e in store.values()), projections=live,
+                       before_expiry=before)

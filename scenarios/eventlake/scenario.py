@@ -2,8 +2,9 @@
 
 Drive: every ingestion attempt of the plan goes through the ingestion function, in order, while the
 consumers run; the answers and when each was sent are observed. Once the pipeline drains, TTL runs
-(``expire_now`` at the run's TTL anchor, so the events whose TTL is in the past go as AWS's TTL
-deletions do) and the pipeline drains again. Observe: a scan of the store (the replay's input) and of
+(``expire_now`` at the run's TTL anchor, two days ahead of the clock: the events whose TTL is
+past at that moment go as AWS's TTL deletions do, and only then) and the pipeline drains again. The projections table is read just before the
+expiry (TTL must change nothing in it). Observe: a scan of the store (the replay's input) and of
 the projections table (the live projections).
 """
 from __future__ import annotations
@@ -26,6 +27,9 @@ from streamharness.scenarios.eventlake.reference import combine
 from streamharness.scenarios.eventlake.topology import CONSUMERS, MAPPINGS, VARIANTS, topology
 
 _PROGRESS_EVERY = 25
+#: the run expires its events as TTL would this far ahead: every TTL is still in the wall clock's future, so
+#: DynamoDB Local's own sweeper (which runs on that clock, at its own pace) never races ``expire_now``
+EXPIRY_AHEAD_S = 2 * 86_400
 _STORED = ("event_id", "timestamp", "event_type", "event_payload")
 
 
@@ -33,7 +37,7 @@ _STORED = ("event_id", "timestamp", "event_type", "event_payload")
 class EventLakeConfig(ScenarioConfig):
     variants = tuple(VARIANTS)  # the planted bugs the oracles must catch follow "fixed"
 
-    events: int = option(300, "New events ingested.", min=1)
+    events: int = option(200, "New events ingested.", min=1)
     entities: int = option(40, "Distinct entities the events are about.", min=1)
     duplicate_rate: float = option(0.1, "Fraction of the lasting events sent a second time.", min=0, max=1)
     ttl_past_rate: float = option(0.15, "Fraction of the events whose TTL is already past (TTL deletes them).",
@@ -66,7 +70,7 @@ class EventLake(Scenario[EventLakeConfig, IngestionPlan]):
     def drive(self, harness: Harness, config: EventLakeConfig, plan: IngestionPlan, progress: Progress) -> None:
         ddb, table = harness.client("dynamodb"), harness.table_name("events")
         ingest = getattr(ingestion, VARIANTS[config.variant][0])
-        anchor = int(time.time())
+        anchor = int(time.time()) + EXPIRY_AHEAD_S
         progress.stage("ingesting", total=len(plan.attempts))
         statuses, sent = [], []
         for i, attempt in enumerate(plan.attempts, 1):
@@ -78,6 +82,7 @@ class EventLake(Scenario[EventLakeConfig, IngestionPlan]):
         observe(harness.trace, "ingestion", {"ttl_anchor": anchor, "statuses": statuses, "sent": sent})
         harness.drain(config.drain_timeout)
         progress.stage("expiring")
+        observe(harness.trace, "projections_before_expiry", _projections(ddb, harness.table_name("projections")))
         observe(harness.trace, "expired_by_expire_now", expire_now(ddb, table, now=anchor))
         harness.drain(config.drain_timeout)
 
@@ -85,9 +90,7 @@ class EventLake(Scenario[EventLakeConfig, IngestionPlan]):
         ddb = harness.client("dynamodb")
         store = [{k: item[k]["S"] for k in _STORED} for item in _scan(ddb, harness.table_name("events"))]
         observe(harness.trace, "store", sorted(store, key=lambda i: (i["event_id"], i["timestamp"])))
-        rows = {item["name"]["S"]: {k: int(v["N"]) for k, v in item.items() if k != "name"}
-                for item in _scan(ddb, harness.table_name("projections"))}
-        observe(harness.trace, "projections", combine(rows))
+        observe(harness.trace, "projections", _projections(ddb, harness.table_name("projections")))
 
     def evaluate(self, trace: Trace, config: EventLakeConfig, plan: IngestionPlan) -> Report:
         ingested = observed(trace, "ingestion")
@@ -96,7 +99,8 @@ class EventLake(Scenario[EventLakeConfig, IngestionPlan]):
         ttl_removes = {c: len(_ttl_removes(trace, MAPPINGS[c])) for c in CONSUMERS}
         store, projections = observed(trace, "store"), observed(trace, "projections")
         checks = evaluate(plan, statuses=ingested["statuses"], stream_records=records, applied=applied,
-                          ttl_removes=ttl_removes, store=store, projections=projections)
+                          ttl_removes=ttl_removes, store=store, projections=projections,
+                          before_expiry=observed(trace, "projections_before_expiry"))
         names = Counter(name for _, name in records)
         summary = {
             **plan.summary(),
@@ -129,6 +133,11 @@ def _scan(ddb: Any, table: str) -> list[dict[str, Any]]:
         if "LastEvaluatedKey" not in page:
             return items
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def _projections(ddb: Any, table: str) -> dict[str, dict[str, int]]:
+    rows = {item["name"]["S"]: {k: int(v["N"]) for k, v in item.items() if k != "name"} for item in _scan(ddb, table)}
+    return combine(rows)
 
 
 def _ttl_removes(trace: Trace, mapping: str) -> set[str]:

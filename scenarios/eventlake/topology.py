@@ -10,12 +10,13 @@ CONSUMERS = ("type-counts", "entity-totals")
 #: consumer -> its mapping's name
 MAPPINGS = {c: f"events-to-{c}" for c in CONSUMERS}
 #: CLI variant -> (ingestion function in scenarios.eventlake.ingestion, consumer -> handler in handlers)
+_CORRECT = {"type-counts": "type_counts", "entity-totals": "entity_totals"}
 VARIANTS: dict[str, tuple[str, dict[str, str]]] = {
-    "fixed": ("ingest", {"type-counts": "type_counts", "entity-totals": "entity_totals"}),
-    "unconditional-put": ("ingest_unconditional", {"type-counts": "type_counts", "entity-totals": "entity_totals"}),
-    "handles-remove": ("ingest", {"type-counts": "type_counts", "entity-totals": "entity_totals_handles_remove"}),
+    "fixed": ("ingest", _CORRECT),
+    "unconditional-put": ("ingest_unconditional", _CORRECT),
+    "server-timestamp": ("ingest_server_timestamp", _CORRECT),
+    "handles-remove": ("ingest", {**_CORRECT, "entity-totals": "entity_totals_handles_remove"}),
 }
-
 
 def topology(*, variant: str = "fixed", batch_size: int = 100, window: int = 0) -> Topology:
     if variant not in VARIANTS:
