@@ -40,6 +40,10 @@ class Bug:
                 return f"{module.replace('streamharness.', '').replace('.', '/')}.py:{i + 1}"
         raise LookupError(f"bug {self.bug!r}: line {self.line!r} not in {function}")
 
+    def table_row(self) -> str:
+        """The row of the README's bug table: bug | variant | check that catches it | handler line."""
+        return f"| {self.bug} | `{self.variant}` | `{self.check}` | `{self.location()}` |"
+
 
 BUGS: tuple[Bug, ...] = (
     Bug("an immutable event overwritten (PutItem with no condition)", "eventlake", "unconditional-put",

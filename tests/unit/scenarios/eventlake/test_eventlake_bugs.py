@@ -1,6 +1,8 @@
 """The event lake's bug-table rows point at real variants, checks and handler lines."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from streamharness.scenarios.eventlake.bugs import BUGS, Bug
@@ -26,3 +28,10 @@ def test_a_line_not_in_its_function_is_an_error() -> None:
 
 def test_every_planted_variant_has_a_row() -> None:
     assert {b.variant for b in BUGS} == set(EventLake().variants) - {"fixed"}
+
+
+def test_the_readme_table_is_the_bug_rows() -> None:
+    readme = (Path(__file__).parents[4] / "README.md").read_text()
+    table = readme.split("## Scenario: event lake", 1)[1].split("| bug | variant | caught by | handler line |", 1)[1]
+    rows = table.split("\n\n", 1)[0].splitlines()[2:]
+    assert rows == [b.table_row() for b in BUGS]
