@@ -41,7 +41,8 @@ def _service(*outcomes: InvocationResult | BaseException) -> tuple[FunctionServi
 def test_a_cold_start_is_traced_whoever_invokes() -> None:
     service, trace, _ = _service(InvocationResult("", ok=True, response={"x": 1}, cold_start=True,
                                                   init_duration_ms=12.5, worker_pid=4242,
-                                                  logs=[("stdout", "hello")], calls=[{"service": "sqs"}]))
+                                                  logs=[("stdout", "hello")], calls=[{"service": "sqs", "operation": "SendMessage",
+                                                                      "resource": "q", "duration_ms": 1.0}]))
     result = service.invoke(InvocationRequest("fn", {"e": 1}, tags={"source": "eventbridge", "rule": "r"},
                                               invoke_fields={"target": "t"}))
     kinds = [e["kind"] for e in trace]

@@ -1,9 +1,10 @@
 """The failure summary: counts per mapping and each distinct handler error, with the handler's frames only."""
 from __future__ import annotations
 
+from sketch import SketchTrace
+
 from harness.testing import handler_traceback, summarize
 from harness.testing.summary import HARNESS_DIR
-from harness.trace import Trace
 
 INVOKER = f"{HARNESS_DIR}/runtime/invoker/inprocess.py"
 TRACEBACK = f'''Traceback (most recent call last):
@@ -38,8 +39,8 @@ def test_handler_traceback_keeps_chained_exceptions_and_a_sibling_folder() -> No
         "Traceback (most recent call last):", "ValueError: 2"]
 
 
-def _failing_run() -> Trace:
-    t = Trace()
+def _failing_run() -> SketchTrace:
+    t = SketchTrace()
     for seq, name in (("100", "INSERT"), ("200", "INSERT"), ("300", "REMOVE")):
         t.emit("record", mapping="m", function="on_order", sequence_number=seq, event_name=name, keys={"id": {"S": seq}})
     t.emit("filtered", mapping="m", sequence_number="300")
@@ -66,7 +67,7 @@ def test_summary_counts_per_mapping_and_shows_each_distinct_error_once() -> None
 
 
 def test_summary_of_a_quiet_run_and_of_bus_traffic() -> None:
-    t = Trace()
+    t = SketchTrace()
     t.emit("bus_event", source="shop", matched_rules=["r"])
     t.emit("invoke", function="target", source="eventbridge", request_id="e1")
     t.emit("error", function="target", request_id="e1", error_type="KeyError", error_message="'x'", traceback=None)
@@ -82,7 +83,7 @@ def test_summary_of_a_quiet_run_and_of_bus_traffic() -> None:
 
 
 def test_summary_caps_distinct_errors_and_log_lines() -> None:
-    t = Trace()
+    t = SketchTrace()
     for i in range(4):
         t.emit("error", function="f", request_id=f"r{i}", error_type="E", error_message=str(i), traceback=None)
     for i in range(30):

@@ -6,16 +6,16 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sketch import SketchTrace
 
 from harness.testing import assert_counts, assert_delivered, assert_in_order, deliveries
-from harness.trace import Trace
 
 
 class Pipeline:
     """Writes the events one mapping's records and invocations leave in a trace."""
 
     def __init__(self, mapping: str = "orders-to-fn", function: str = "fn") -> None:
-        self.trace = Trace()
+        self.trace = SketchTrace()
         self.mapping, self.function = mapping, function
         self.seq = 100
         self.requests = 0
