@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import sys
 import time
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,10 +106,11 @@ class Harness:
         self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options, clock=self.clock,
                                 ids=self.ids)
         self._runtime.start()
-        runtime = self._runtime
-        # a server of the backend that dies makes drain fail at once, naming it (not wait, not call it quiet)
-        runtime.add_health_check(lambda: [str(f)] if (f := self.backend.failure()) is not None else [])
-        self.backend.on_failure(lambda _: runtime.activity())
+        # a server of the backend that dies makes drain fail at once, naming it (not wait, not call it quiet);
+        # weakly held: a shared backend outlives this harness and must not keep it alive
+        backend, runtime = self.backend, weakref.ref(self._runtime)
+        self._runtime.add_health_check(lambda: [str(f)] if (f := backend.failure()) is not None else [])
+        backend.on_failure(lambda _: (r := runtime()) is not None and r.activity())
         self._dispatcher = attach_dispatcher(self._runtime, self.eventbridge_options)
         if self.backend.capabilities.external_eventbridge:  # the backend's EventBridge routes: poll delivery and capture queues
             self._external = attach_external(self._runtime, self._dispatcher)
