@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends import Backend, create_backend
-from harness.deploy import Deployment, deploy, teardown
+from harness.deploy import Deployment, deploy, plan, teardown
 from harness.deploy.ownership import validate_names
 from harness.runtime import DrainReport, EngineOptions, MappingStats, Runtime
 from harness.runtime.delivery import DeliveryOptions, Dispatcher, attach_dispatcher
@@ -19,6 +19,10 @@ from harness.topology import Topology
 from harness.trace import Trace
 
 _WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+
+def _note_buses(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context["harness_buses"] = [entry.get("EventBusName") for entry in params.get("Entries", [])]
 
 
 class Harness:
@@ -47,7 +51,7 @@ class Harness:
         self._owns_backend = not isinstance(backend, Backend)
         self.backend = backend if isinstance(backend, Backend) else create_backend(
             backend, region=region, **backend_options)
-        self.prefix = prefix
+        self.prefix = self.backend.run_prefix or prefix  # the aws backend insists on the run's unique prefix
         self.options = options
         #: timings of EventBridge target delivery (retry backoff, workers); AWS's parameters are in the topology
         self.eventbridge_options = eventbridge
@@ -87,6 +91,7 @@ class Harness:
                         startup_s=round(self.backend.startup_s, 3), warnings=self.backend.warnings)
         self._apply_env(self.backend.environment())
         t1 = time.perf_counter()
+        self.backend.announce(plan(self.topology, self.backend, self.prefix))
         self._deployment = deploy(self.topology, self.backend, self.prefix, adopt=self.adopt)
         self.timings["deploy_s"] = time.perf_counter() - t1
         self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options)
@@ -143,11 +148,21 @@ class Harness:
     def client(self, service: str) -> Any:
         """A boto3 client on the backend. DynamoDB writes through it wake the stream pollers at once."""
         client = self.backend.client(service)
+        if service == "events" and not getattr(client, "_harness_counts_events", False):
+            client.meta.events.register("before-parameter-build.events.PutEvents", _note_buses)
+            client.meta.events.register("after-call.events.PutEvents", self._put_events)
+            client._harness_counts_events = True
         if service == "dynamodb" and not getattr(client, "_harness_nudges", False):
             for op in _WRITES:
                 client.meta.events.register(f"after-call.dynamodb.{op}", self._nudge)
             client._harness_nudges = True
         return client
+
+    def _put_events(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        """External EventBridge: a drain waits until the backend has routed the events this client put."""
+        if self._external is not None:
+            self._external.sent((bus, result.get("EventId"))
+                                for bus, result in zip(context.get("harness_buses", []), parsed.get("Entries", [])))
 
     def _nudge(self, **_: Any) -> None:
         if self._runtime is not None:

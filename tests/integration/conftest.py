@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from harness import EngineOptions, Harness, Topology
-from harness.backends import EmbeddedBackend
+from harness.backends import EmbeddedBackend, LocalStackBackend
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))  # esm_handlers.py is found like a user's handler module
@@ -21,6 +21,17 @@ FAST = EngineOptions(retry_backoff_base_s=0.005, retry_backoff_max_s=0.05)
 @pytest.fixture(scope="session")
 def backend() -> Iterator[EmbeddedBackend]:
     b = EmbeddedBackend(dynamodb="local")
+    b.start()
+    try:
+        yield b
+    finally:
+        b.stop()
+
+
+@pytest.fixture(scope="session")
+def localstack() -> Iterator[LocalStackBackend]:
+    """One LocalStack the harness starts for this test process (installed into the harness cache on first use)."""
+    b = LocalStackBackend(start="always")  # our own, whatever else runs on this machine
     b.start()
     try:
         yield b
