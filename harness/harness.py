@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.backends import Backend, create_backend
-from harness.deploy import Deployment, deploy, teardown
+from harness.deploy import Deployment, deploy, plan, teardown
 from harness.deploy.ownership import validate_names
 from harness.runtime import DrainReport, EngineOptions, MappingStats, Runtime
 from harness.runtime.clock import Clock
@@ -22,6 +22,10 @@ from harness.topology import Topology
 from harness.trace import Trace
 
 _WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+
+def _note_buses(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+    context["harness_buses"] = [entry.get("EventBusName") for entry in params.get("Entries", [])]
 
 
 class Harness:
@@ -56,7 +60,7 @@ class Harness:
         self._owns_backend = not isinstance(backend, Backend)
         self.backend = backend if isinstance(backend, Backend) else create_backend(
             backend, region=region, **backend_options)
-        self.prefix = prefix
+        self.prefix = self.backend.run_prefix or prefix  # the aws backend insists on the run's unique prefix
         self.options = options
         #: timings of EventBridge target delivery (retry backoff, workers); AWS's parameters are in the topology
         self.eventbridge_options = eventbridge
@@ -71,6 +75,7 @@ class Harness:
         self._added_paths: list[str] = []
         self._env_layer: Layer | None = None
         self._nudged: list[Any] = []   # clients whose write events call this harness's _nudge
+        self._hooked_events: list[Any] = []   # events clients whose PutEvents this harness counts (external mode)
         self._deployment: Deployment | None = None
         self._runtime: Runtime | None = None
         self._dispatcher: Dispatcher | None = None
@@ -101,6 +106,7 @@ class Harness:
                         startup_s=round(self.backend.startup_s, 3), warnings=self.backend.warnings)
         self._apply_env(self.backend.environment())
         t1 = time.perf_counter()
+        self.backend.announce(plan(self.topology, self.backend, self.prefix))
         self._deployment = deploy(self.topology, self.backend, self.prefix, adopt=self.adopt)
         self.timings["deploy_s"] = time.perf_counter() - t1
         self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options, clock=self.clock,
@@ -165,6 +171,13 @@ class Harness:
     def client(self, service: str) -> Any:
         """A boto3 client on the backend. DynamoDB writes through it wake the stream pollers at once."""
         client = self.backend.client(service)
+        if service == "events" and not any(c is client for c in self._hooked_events):
+            # external EventBridge: drain waits until the backend routed what this client put (per harness)
+            client.meta.events.register("before-parameter-build.events.PutEvents", _note_buses,
+                                        unique_id="streamharness-note-buses")
+            client.meta.events.register("after-call.events.PutEvents", self._put_events,
+                                        unique_id=f"streamharness-put-events-{id(self)}")
+            self._hooked_events.append(client)
         if service == "dynamodb" and not any(c is client for c in self._nudged):
             # the backend's client may be shared by several harnesses: each registers its own handler
             # (unique per harness) and takes it off at stop, so none keeps another alive or goes deaf
@@ -181,6 +194,16 @@ class Harness:
             for op in _WRITES:
                 client.meta.events.unregister(f"after-call.dynamodb.{op}", unique_id=self._nudge_id(op))
         self._nudged.clear()
+        for client in self._hooked_events:
+            client.meta.events.unregister("after-call.events.PutEvents",
+                                          unique_id=f"streamharness-put-events-{id(self)}")
+        self._hooked_events.clear()
+
+    def _put_events(self, parsed: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        """External EventBridge: a drain waits until the backend has routed the events this client put."""
+        if self._external is not None:
+            self._external.sent((bus, result.get("EventId"))
+                                for bus, result in zip(context.get("harness_buses", []), parsed.get("Entries", [])))
 
     def _nudge(self, **_: Any) -> None:
         if self._runtime is not None:

@@ -4,10 +4,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from harness.backends.base import Backend
+from harness.backends.aws import AwsBackend
+from harness.backends.base import Backend, Capabilities, EventBridgeRouting
 from harness.backends.embedded import EmbeddedBackend
+from harness.backends.localstack import LocalStackBackend
 
-BACKENDS: dict[str, Callable[..., Backend]] = {"embedded": EmbeddedBackend}
+BACKENDS: dict[str, Callable[..., Backend]] = {
+    "embedded": EmbeddedBackend, "localstack": LocalStackBackend, "aws": AwsBackend}
 
 
 def create_backend(name: str, **options: Any) -> Backend:
@@ -18,4 +21,5 @@ def create_backend(name: str, **options: Any) -> Backend:
     return factory(**options)
 
 
-__all__ = ["BACKENDS", "Backend", "EmbeddedBackend", "create_backend"]
+__all__ = ["BACKENDS", "AwsBackend", "Backend", "Capabilities", "EmbeddedBackend", "EventBridgeRouting",
+           "LocalStackBackend", "create_backend"]

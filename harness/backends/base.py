@@ -22,6 +22,10 @@ def endpoint_env_name(service: str) -> str:
     return "AWS_ENDPOINT_URL_" + str(service_id).replace(" ", "_").upper()
 
 
+class BackendUnavailable(RuntimeError):
+    """A backend cannot be had (not installed, not reachable, not opted into); the message says why."""
+
+
 class EventBridgeRouting(StrEnum):
     """Who routes events to rule targets."""
 
@@ -68,6 +72,8 @@ class Backend(ABC):
     #: The EventBridge endpoint the harness serves itself (the embedded backend's EventBridgeServer), which
     #: feeds matched events to the runtime's dispatcher; None where the backend's own EventBridge is used.
     eventbridge: Any = None
+    #: a deploy prefix the backend insists on (the aws backend: the run's unique prefix); the harness uses it
+    run_prefix: str | None = None
 
     @property
     @abstractmethod
@@ -105,6 +111,9 @@ class Backend(ABC):
 
     def on_failure(self, callback: Callable[[Exception], None]) -> None:
         """Have ``callback(error)`` called once the backend fails (never, for a backend without servers of ours)."""
+
+    def announce(self, plan: list[str]) -> None:
+        """Told what the deploy is about to create (one line each); backends where that costs money print it."""
 
     def client(self, service: str, **config: Any) -> Any:
         """A boto3 client for ``service`` on this backend; shared (boto3 clients are thread-safe)."""

@@ -11,6 +11,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
+from harness.cli.backend import backend_errors, backend_option, endpoint_option, select_backend
 from harness.cli.report import render
 from harness.scenario import (Option, Report, Scenario, ScenarioLoadError, TraceNotJudgeable, UnknownScenario,
                               judge_file, options_of, registry, run)
@@ -67,20 +68,21 @@ def scenario_command(scenario: Scenario[Any, Any]) -> click.Command:
     params += [
         click.Option(["--variant"], type=click.Choice(scenario.variants), default=scenario.variants[0],
                      show_default=True, help="The variant to run."),
-        _click_option(generic["seed"]), _click_option(generic["backend"]),
+        _click_option(generic["seed"]), backend_option(), endpoint_option(),
         click.Option(["--json", "json_path"], type=click.Path(dir_okay=False, writable=True),
                      help="Write the report here."),
         click.Option(["--trace", "trace_path"], type=click.Path(dir_okay=False, writable=True),
                      help="Write every trace event here as JSON lines ('harness judge' reads it)."),
     ]
 
-    def callback(json_path: str | None, trace_path: str | None, **values: Any) -> None:
+    def callback(json_path: str | None, trace_path: str | None, endpoint: str | None, **values: Any) -> None:
+        select_backend(values["backend"], endpoint)
         try:
             config = scenario.config(**values)
             plan = scenario.generate(config)  # a bad combination of options fails here, before anything starts
         except ValueError as e:
             raise click.UsageError(str(e)) from None
-        with progress_bar(scenario.unit) as progress:
+        with backend_errors(), progress_bar(scenario.unit) as progress:
             bar = Bar(progress, progress.add_task("starting", total=None))
             report = run(scenario, config, plan=plan, progress=bar, trace_path=trace_path)
         finish(report, json_path)

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 
-from harness.backends import BACKENDS
+from harness.cli.backend import backend_options, select_backend
 from harness.cli.checks import handler_problems
 from harness.cli.sources import load_topology, topology_options
 from harness.cli.live import JsonLinesSink, LiveConsole, StatusBar, stats_table, status_line
@@ -31,8 +31,7 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
 @topology_options
 @click.option("--handlers", "handlers", multiple=True, type=click.Path(exists=True, file_okay=False),
               help="Directory put on sys.path for handler modules (repeatable; the current directory always is).")
-@click.option("--backend", default="embedded", show_default=True, type=click.Choice(sorted(BACKENDS)),
-              help="Where the AWS APIs come from.")
+@backend_options
 @click.option("--prefix", default="sh-", show_default=True, help="Prefix of every deployed resource name.")
 @click.option("--adopt", is_flag=True,
               help="Use existing same-named resources that lack streamharness's tag (never deleted) instead of "
@@ -41,7 +40,7 @@ def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
               help="Write every trace event to this file as it happens (JSON lines; `tail -f` works).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors, give-ups, dead letters and divergences.")
 def up(topology_path: str | None, template_path: str | None, parameters: tuple[str, ...], handlers: tuple[str, ...],
-       backend: str, prefix: str, adopt: bool, trace_path: str | None, quiet: bool) -> None:
+       backend: str, endpoint: str | None, prefix: str, adopt: bool, trace_path: str | None, quiet: bool) -> None:
     """Start the backend, deploy the topology (or template), run its functions and mappings, and show what they do.
 
     Prints the endpoints and the AWS_ENDPOINT_URL_<SERVICE> exports: paste them into another shell and the
@@ -50,6 +49,7 @@ def up(topology_path: str | None, template_path: str | None, parameters: tuple[s
     retry, split, give-up, dead letter and divergence. Ctrl-C or SIGTERM stops everything and prints the
     per-mapping statistics; exit 0, or 2 for bad input, 3 if the harness or a backend failed.
     """
+    select_backend(backend, endpoint)
     try:
         topology = load_topology(topology_path, template_path, parameters)
     except click.UsageError as e:

@@ -14,12 +14,30 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from harness.backends.base import Backend
-from harness.deploy import ownership, resources
+from harness.deploy import external, ownership, resources
 from harness.deploy.messaging import deploy_messaging
-from harness.deploy.model import DeployedQueue, DeployedTable, Deployment, Resource
+from harness.deploy.model import DeployedQueue, DeployedTable, Deployment, Resource, bus_name
 from harness.topology.errors import ValidationException
 from harness.topology.specs import Queue, Table
 from harness.topology.topology import Topology
+
+
+def plan(topology: Topology, backend: Backend, prefix: str = "sh-") -> list[str]:
+    """What :func:`deploy` creates, one line each (printed before anything is created where it costs money)."""
+    lines = [f"dynamodb table {prefix}{t.name}" + (" (stream enabled)" if t.has_stream else "")
+             for t in topology.tables]
+    lines += [f"sqs queue {prefix}{q.name}" for q in topology.queues]
+    lines += [f"sns topic {prefix}{t.name} ({len(t.subscriptions)} subscriptions)" for t in topology.topics]
+    lines += [f"event bus {bus_name(prefix, b.name)}" for b in topology.event_buses]
+    lines += [f"event rule {prefix}{r.name} on {bus_name(prefix, r.bus)} ({len(r.targets)} targets)"
+              for r in topology.rules]
+    if external.is_external(backend) and (topology.rules or topology.event_buses):
+        lines += [f"sqs queue {external.delivery_queue_name(prefix, r.name, t.id)} (delivers to {t.arn})"
+                  for r in topology.rules for t in r.targets if t.kind == "function"]
+        for bus in ["default", *(b.name for b in topology.event_buses)]:
+            rule = external.capture_rule_name(prefix, bus)
+            lines.append(f"event rule {rule} and sqs queue {external.queue_name(rule)} (audit of {bus})")
+    return lines
 
 
 def deploy(topology: Topology, backend: Backend, prefix: str = "sh-", *, adopt: bool = False,

@@ -12,6 +12,7 @@ import pytest
 from harness import EngineOptions, Harness
 from harness.backends import Backend
 from harness.testing import HarnessFactory
+from harness.backends import LocalStackBackend
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))  # esm_handlers.py is found like a user's handler module
@@ -38,6 +39,17 @@ def harness_factory(backend: Backend, prefix: str = "t") -> Iterator[HarnessFact
         yield factory
     finally:
         factory.close()
+
+
+@pytest.fixture(scope="session")
+def localstack() -> Iterator[LocalStackBackend]:
+    """One LocalStack the harness starts for this test process (installed into the harness cache on first use)."""
+    b = LocalStackBackend(start="always")  # our own, whatever else runs on this machine
+    b.start()
+    try:
+        yield b
+    finally:
+        b.stop()
 
 
 @pytest.fixture

@@ -11,6 +11,9 @@ every bus a capture-all rule with a *capture queue*. Here:
   dispatcher has taken it (its retries are then the dispatcher's, in memory).
 - one poller per capture queue records every event as a ``bus_event`` whose ``matched_rules`` are
   OUR matcher's verdict (the topology's enabled rules of that bus).
+- a backend may route after PutEvents returns (LocalStack and AWS do; moto does not), so an event
+  PutEvents accepted on a deployed bus (by a function, or through ``Harness.client("events")``) keeps
+  the pipeline busy until the capture rule has recorded it: a drain does not end between the two.
 - once everything is quiet (no message waiting or in flight in any of these queues, none in hand),
   each captured event is judged: the rules our matcher matched are compared with the rules whose
   delivery queue received the event (:func:`routing_divergences`); a difference is a
@@ -103,6 +106,9 @@ class ExternalEventBridge:
         self._delivered: dict[str, set[str]] = {}          # event id -> rules whose delivery queue got it
         self._judged: set[str] = set()
         self._divergences: list[dict[str, Any]] = []
+        self._sent: set[str] = set()                       # ids PutEvents accepted on a deployed bus
+        self._bus_names = {cq.bus_name for cq in self.dep.capture_queues.values()}
+        self._unsubscribe = self.trace.subscribe(self._on_trace)
         self.stats = {"captured": 0, "delivered": 0, "unattributed": 0, "poll_errors": 0}
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -119,6 +125,7 @@ class ExternalEventBridge:
         t.start()
 
     def stop(self) -> None:
+        self._unsubscribe()
         self._stop.set()
         for t in self._threads:
             t.join(self.wait_time_s + 5)
@@ -180,6 +187,7 @@ class ExternalEventBridge:
                 else:
                     self.stats["delivered"] += 1
                     self._delivered.setdefault(envelope["id"], set()).add(dq.rule)
+                    self._rejudge(envelope["id"])
         if self._stop.is_set() or not self.dispatcher.submit(deliveries):
             return []  # stopping: leave them in the queue
         return messages
@@ -201,12 +209,26 @@ class ExternalEventBridge:
         return messages
 
     # -- drain and the divergence report ----------------------------------------------------
+    def sent(self, entries: Iterable[tuple[str | None, str | None]]) -> None:
+        """Event ids PutEvents accepted, with the bus each was put on (a name or an ARN; None: default)."""
+        ids = {i for bus, i in entries if i and (bus or "default").rsplit("/", 1)[-1] in self._bus_names}
+        with self._lock:
+            self._sent |= ids
+
+    def _on_trace(self, event: Mapping[str, Any]) -> None:
+        if event.get("kind") == "api_call" and event.get("operation") == "PutEvents":
+            self.sent((e.get("bus"), e.get("event_id")) for e in event.get("entries", ()) if not e.get("error_code"))
+
     def _busy(self) -> list[str]:
         with self._lock:
             in_hand = self._in_hand
+            routing = len(self._sent.difference(self._captured))
         if in_hand:
             return [f"eventbridge (external): {in_hand} messages received from delivery/capture queues, not handed "
                     f"over yet"]
+        if routing:
+            return [f"eventbridge (external): {routing} events accepted by PutEvents not yet recorded by the "
+                    f"capture rule (the backend routes them after PutEvents returns)"]
         lines = []
         queues = [(q.name, q.url) for q in (*self.dep.delivery_queues.values(), *self.dep.capture_queues.values())]
         for name, url in queues:
@@ -229,6 +251,13 @@ class ExternalEventBridge:
         if not lines:
             self._judge()
         return lines
+
+    def _rejudge(self, event_id: str) -> None:
+        """A delivery after the event was judged (an asynchronous router's late one): judge it again. Call
+        with the lock held."""
+        if event_id in self._judged:
+            self._judged.discard(event_id)
+            self._divergences = [d for d in self._divergences if d["event_id"] != event_id]
 
     def _judge(self) -> None:
         with self._lock:
