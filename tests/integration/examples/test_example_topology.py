@@ -2,6 +2,7 @@
 to the failures queue after its retries."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -29,3 +30,18 @@ def test_the_example_topology_runs(harness_for: Callable[..., Harness]) -> None:
     assert (stats.succeeded, stats.filtered, stats.given_up, stats.in_flight) == (1, 1, 1, 0)
     failed: list[Any] = h.client("sqs").receive_message(QueueUrl=h.queue_url("order-failures")).get("Messages", [])
     assert [json.loads(m["Body"])["requestContext"]["condition"] for m in failed] == ["RetryAttemptsExhausted"]
+
+
+def test_the_sam_template_is_the_same_pipeline_and_runs(harness_for: Callable[..., Harness]) -> None:
+    template = Topology.from_template(EXAMPLES / "template.yaml")
+    yaml_twin = Topology.from_file(EXAMPLES / "pipeline.yaml")
+    for part in ("tables", "queues", "event_buses", "rules", "functions"):
+        assert getattr(template, part) == getattr(yaml_twin, part), part
+    [ours], [theirs] = template.event_source_mappings, yaml_twin.event_source_mappings
+    assert ours == dataclasses.replace(theirs, name=ours.name)  # the same mapping under the template's name
+    h = harness_for(template)
+    h.client("dynamodb").put_item(TableName=h.table_name("orders"),
+                                  Item={"order_id": {"S": "o-9"}, "total": {"N": "250"}})
+    h.drain(60)
+    [message] = h.client("sqs").receive_message(QueueUrl=h.queue_url("big-orders"))["Messages"]
+    assert json.loads(message["Body"])["detail"] == {"order_id": "o-9", "total": 250}
