@@ -43,6 +43,7 @@ KINDS = frozenset({
     "worker",       # a worker process started (cold start), was reused, or died
     "scenario",     # a scenario run's header: name, variant, seed, config (so the trace can be judged again)
     "observation",  # an oracle input the runtime does not trace itself (alerts received, items left, ...)
+    "fault",        # a fault injected by a fault plan (and the plan itself: fault="plan")
 })
 
 

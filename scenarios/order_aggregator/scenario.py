@@ -111,9 +111,13 @@ def _read(trace: Trace, write_times: list[float]) -> dict[str, Any]:
                                "after_write": after_write_from_times(write_times, call["t"])})
     rejected = sorted({e["detail"]["order_id"] for e in trace.of("bus_event")
                        if e.get("detail_type") == REJECTED_DETAIL_TYPE and isinstance(e.get("detail"), dict)})
-    # what a call read and paid for: a Scan reads every item it scans, whatever its filter keeps
+    # what a call read and paid for: a Scan reads every item it scans, whatever its filter keeps. Only
+    # invocations whose result counted: a failed attempt or a redelivered batch reads again, and the
+    # bound is on what handling a record costs, not on how often a fault made it run
+    kept = {e["request_id"] for e in trace.of("result", function="aggregator") if "duplicate_of" not in e}
     api_calls = [{**c, "items_read": max(c.get("items_read", 0), c.get("items_scanned", 0)),
-                  "table": c.get("resource")} for c in calls if c.get("service") == "dynamodb"]
+                  "table": c.get("resource")} for c in calls if c.get("service") == "dynamodb"
+                 and c["request_id"] in kept]
     return {"invoices": invoices, "invoice_times": invoice_times, "records_processed": processed,
             "records_delivered": delivered, "aggregated_events": aggregated, "rejected": rejected,
             "api_calls": api_calls}
