@@ -18,9 +18,8 @@ from harness.trace import Trace
 @click.option("--pdb", "debug", is_flag=True, help="Stop in pdb at the handler's first line.")
 @click.option("--topology", type=click.Path(exists=True, dir_okay=False),
               help="The topology file (default: the scenario named in the trace's header).")
-@click.option("--prefix", default="sh-", show_default=True, help="The resource prefix the recorded run used.")
 def replay_command(trace_path: str, request_id: str | None, batch_id: str | None, debug: bool,
-                   topology: str | None, prefix: str) -> None:
+                   topology: str | None) -> None:
     """Re-invoke a recorded invocation's handler with its exact event, request id and attempt, against a
     fresh embedded backend seeded with the table items that invocation read (mappings paused), and say
     whether it ends as it did. Exit 0 if every replay ends the same, 1 if one differs, 2 if the trace
@@ -29,7 +28,7 @@ def replay_command(trace_path: str, request_id: str | None, batch_id: str | None
         raise click.UsageError("give exactly one of --invocation REQUEST_ID and --batch BATCH_ID")
     try:
         outcomes = replay(Trace.read_jsonl(trace_path), request_id=request_id, batch_id=batch_id,
-                          topology=topology, debug=debug, prefix=prefix)
+                          topology=topology, debug=debug)
     except (NotReplayable, UnknownScenario, ScenarioLoadError) as e:
         raise click.UsageError(f"{trace_path}: {e}") from None
     for o in outcomes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import pdb
+import sys
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
@@ -87,7 +88,23 @@ def seed_items(trace: Trace, request_ids: Sequence[str], key_of: Callable[[str, 
     return {t: list(items.values()) for t, items in out.items()}
 
 
-def topology_of(trace: Trace, workdir: Path, topology: str | Path | None) -> Topology:
+def _logical_tables(tables: Sequence[Any]) -> Callable[[str], str]:
+    """The topology's table a recorded (prefixed) table name was deployed from: the longest logical
+    name it ends with, so a replay runs under any prefix."""
+    names = sorted((t.name for t in tables), key=len, reverse=True)
+
+    def logical_of(recorded: str) -> str:
+        for name in names:
+            if recorded.endswith(name):
+                return name
+        raise NotReplayable(f"the trace read table {recorded!r}, which is none of the topology's "
+                            f"({', '.join(names)})")
+    return logical_of
+
+
+def topology_of(trace: Trace, workdir: Path, topology: Topology | str | Path | None) -> Topology:
+    if isinstance(topology, Topology):
+        return topology
     if topology is not None:
         return Topology.from_file(topology)
     try:
@@ -105,7 +122,9 @@ def _under_pdb(invoker: Any) -> Iterator[None]:
     handler = getattr(invoker, "handler", None)
     if handler is None:
         raise NotReplayable("--pdb needs the in-process invoker (the function runs in worker processes)")
-    invoker.handler = lambda event, context: pdb.Pdb().runcall(handler, event, context)
+    # the process's own stdout: during an invocation sys.stdout routes the handler's prints to its logs
+    debugger = pdb.Pdb(stdin=sys.stdin, stdout=sys.__stdout__)
+    invoker.handler = lambda event, context: debugger.runcall(handler, event, context)
     try:
         yield
     finally:
@@ -113,27 +132,21 @@ def _under_pdb(invoker: Any) -> Iterator[None]:
 
 
 def replay(trace: Trace, *, request_id: str | None = None, batch_id: str | None = None,
-           topology: str | Path | None = None, debug: bool = False, prefix: str = "sh-",
+           topology: Topology | str | Path | None = None, debug: bool = False, prefix: str = "replay-",
            backend: Any = "embedded") -> list[Outcome]:
     """Replay one invocation (``request_id``) or every invocation of a batch (``batch_id``)."""
     todo = invocations(trace, request_id=request_id, batch_id=batch_id)
     with tempfile.TemporaryDirectory(prefix="replay-") as tmp:
         topo = topology_of(trace, Path(tmp), topology)
         with Harness(topo, backend=backend, prefix=prefix) as h, h.paused():
-            deployed = {spec.name: (logical, spec) for logical, spec in h.deployment.tables.items()}
+            logical_of = _logical_tables(topo.tables)
             keys = {t.name: [k.name for k in (t.hash_key, t.range_key) if k] for t in topo.tables}
-
-            def key_of(table: str, item: dict[str, Any]) -> Any:
-                logical = deployed.get(table, (table, None))[0]
-                return json.dumps([item.get(k) for k in keys.get(logical, [])] or item, sort_keys=True)
-
             ddb = h.client("dynamodb")
-            for table, items in seed_items(trace, [e["request_id"] for e in todo], key_of).items():
-                if table not in deployed:
-                    raise NotReplayable(f"the trace read table {table!r}, which the topology deploys under another "
-                                        f"name (deployed: {', '.join(deployed)}); pass --prefix")
+            reads = seed_items(trace, [e["request_id"] for e in todo],
+                               lambda table, item: json.dumps([item.get(k) for k in keys[logical_of(table)]]))
+            for table, items in reads.items():
                 for item in items:
-                    ddb.put_item(TableName=table, Item=item)
+                    ddb.put_item(TableName=h.table_name(logical_of(table)), Item=item)
             out = []
             for e in todo:
                 fn = e["function"]
