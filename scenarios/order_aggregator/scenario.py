@@ -16,6 +16,7 @@ from typing import Any
 from harness import Harness, Topology, Trace
 from harness.scenario import Progress, Report, Scenario, ScenarioConfig, api_call_table, observe, observed, option
 from harness.scenario import run_report, run_timings
+from harness.scenario.matrix import Reliability
 from streamharness.scenarios.order_aggregator.contract import DETAIL_TYPE, REJECTED_DETAIL_TYPE
 from streamharness.scenarios.order_aggregator.generator import OrderPlan, generate_orders
 from streamharness.scenarios.order_aggregator.oracles import after_write_from_times, evaluate
@@ -47,6 +48,8 @@ class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
     Variants: fixed, as_published (the article's aggregator, bugs included)."""
     Config = OrderAggregatorConfig
     unit = "writes"
+    reliability = Reliability(small={"orders": 12, "batch_size": 5, "window": 0}, variant="fixed",
+                              poison_key=lambda plan: plan.orders[0].order_id)
 
     def generate(self, config: OrderAggregatorConfig) -> OrderPlan:
         return generate_orders(config.orders, config.seed)
