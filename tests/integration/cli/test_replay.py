@@ -15,7 +15,8 @@ from harness import Topology
 from harness.scenario.replay import replay
 from harness.trace import Trace
 
-HANDLERS = Path(__file__).parents[1]
+HANDLERS = Path(__file__).parents[1] / "runtime"  # fault_handlers.py
+sys.path.insert(0, str(HANDLERS))
 TOPOLOGY = """
 name: replay
 tables: [{name: items, hash_key: k}]

@@ -1,12 +1,16 @@
 """Each fault kind, injected into a small stream pipeline: what the trace shows and what the pipeline did."""
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from harness import EventSourceMapping, Function, Queue, Table, Topology
 from harness.runtime.faults import Fault, FaultPlan
+
+sys.path.insert(0, str(Path(__file__).parent))  # fault_handlers.py, found like a user's handler module
 
 
 def topology(handler: str = "forward", **mapping: Any) -> Topology:
