@@ -16,6 +16,7 @@ from harness.runtime import DrainReport, EngineOptions, MappingStats, Runtime
 from harness.runtime.clock import Clock
 from harness.runtime.delivery import DeliveryOptions, Dispatcher, attach_dispatcher
 from harness.runtime.delivery.external import ExternalEventBridge, attach_external
+from harness.runtime.faults import FaultInjector, FaultPlan
 from harness.runtime.environ import ENVIRON, Layer
 from harness.runtime.ids import IdSource
 from harness.topology import Topology
@@ -38,13 +39,16 @@ class Harness:
     Each harness owns its state: its trace, its clock (``clock=``: monotonic and wall time, for tests
     that move time), its ids (``seed=N``: request, batch and event ids repeat run after run), its
     environment layer, its write nudges and the ``sys.path`` entries it added (removed on stop).
+
+    ``faults=FaultPlan(...)`` injects the plan's faults into every invocation and into the AWS calls
+    the handlers make (harness/runtime/faults); each injection is a ``fault`` trace event.
     """
 
     def __init__(self, topology: Topology | str | Path, backend: str | Backend = "embedded", *,
                  prefix: str = "sh-", region: str = "us-east-1", options: EngineOptions | None = None,
                  handlers_path: Sequence[str | Path] = (), keep: bool = False, adopt: bool = False,
                  eventbridge: DeliveryOptions | str | None = None, clock: Clock | None = None,
-                 seed: int | None = None, **backend_options: Any) -> None:
+                 seed: int | None = None, faults: FaultPlan | None = None, **backend_options: Any) -> None:
         if isinstance(eventbridge, str):  # the backend's choice of EventBridge (e.g. "moto"), not delivery timings
             if isinstance(backend, Backend):
                 raise TypeError(f"eventbridge={eventbridge!r} chooses the backend's EventBridge; pass it to the "
@@ -70,6 +74,8 @@ class Harness:
         self.trace = Trace()
         self.clock = clock
         self.ids = IdSource(seed)
+        self.faults = faults
+        self._injector: FaultInjector | None = None
         self.timings: dict[str, float] = {}
         self._handlers_path = [str(Path(p).resolve()) for p in (*handlers_path, *self.topology.handlers_path)]
         self._added_paths: list[str] = []
@@ -111,6 +117,9 @@ class Harness:
         self.timings["deploy_s"] = time.perf_counter() - t1
         self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options, clock=self.clock,
                                 ids=self.ids)
+        if self.faults is not None:  # before the first record is read
+            self._injector = FaultInjector(self.faults, self.trace)
+            self._injector.attach(self._runtime.functions)
         self._runtime.start()
         # a server of the backend that dies makes drain fail at once, naming it (not wait, not call it quiet);
         # weakly held: a shared backend outlives this harness and must not keep it alive
@@ -126,6 +135,9 @@ class Harness:
         self._stop_nudges()
         if self._runtime is not None:
             self._runtime.stop()
+            if self._injector is not None:
+                self._injector.detach()
+                self._injector = None
             self._runtime = None
             self._dispatcher = None
             self._external = None

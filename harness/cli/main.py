@@ -10,6 +10,7 @@ import click
 from harness.cli.filters import test_filter
 from harness.cli.localstack import localstack_group
 from harness.cli.run import judge, list_scenarios, run_group
+from harness.cli.replay import replay_command
 from harness.cli.trace import trace_command
 from harness.cli.up import up
 
@@ -40,6 +41,7 @@ cli.add_command(up)
 cli.add_command(test_filter)
 cli.add_command(trace_command)
 cli.add_command(localstack_group)
+cli.add_command(replay_command)
 
 
 @cli.command("test-event-pattern")

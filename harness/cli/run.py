@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 
 from harness.cli.backend import backend_errors, backend_option, endpoint_option, select_backend
 from harness.cli.report import render
+from harness.runtime.faults import FaultPlan
 from harness.scenario import (Option, Report, Scenario, ScenarioLoadError, TraceNotJudgeable, UnknownScenario,
                               judge_file, options_of, registry, run)
 
@@ -73,18 +74,22 @@ def scenario_command(scenario: Scenario[Any, Any]) -> click.Command:
                      help="Write the report here."),
         click.Option(["--trace", "trace_path"], type=click.Path(dir_okay=False, writable=True),
                      help="Write every trace event here as JSON lines ('harness judge' reads it)."),
+        click.Option(["--faults", "faults_path"], type=click.Path(exists=True, dir_okay=False),
+                     help="Inject the faults of this YAML fault plan (see 'Fault injection and replay')."),
     ]
 
-    def callback(json_path: str | None, trace_path: str | None, endpoint: str | None, **values: Any) -> None:
+    def callback(json_path: str | None, trace_path: str | None, endpoint: str | None, faults_path: str | None,
+                 **values: Any) -> None:
         select_backend(values["backend"], endpoint)
         try:
+            faults = FaultPlan.from_yaml(faults_path) if faults_path else None
             config = scenario.config(**values)
             plan = scenario.generate(config)  # a bad combination of options fails here, before anything starts
         except ValueError as e:
             raise click.UsageError(str(e)) from None
         with backend_errors(), progress_bar(scenario.unit) as progress:
             bar = Bar(progress, progress.add_task("starting", total=None))
-            report = run(scenario, config, plan=plan, progress=bar, trace_path=trace_path)
+            report = run(scenario, config, plan=plan, progress=bar, trace_path=trace_path, faults=faults)
         finish(report, json_path)
 
     return click.Command(scenario.name, params=params, callback=callback,

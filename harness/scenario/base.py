@@ -63,6 +63,8 @@ class Scenario(ABC, Generic[C, P]):
     unit: ClassVar[str] = "items"
     #: longer help for ``harness run NAME --help`` (defaults to the summary)
     description: ClassVar[str] = ""
+    #: set (a ``harness.scenario.matrix.Reliability``) to join the reliability matrix
+    reliability: ClassVar[Any] = None
 
     @property
     def variants(self) -> tuple[str, ...]:

@@ -21,6 +21,7 @@ from harness.trace.kinds import (
     DestinationEvent,
     DivergenceEvent,
     ErrorEvent,
+    FaultEvent,
     FilteredEvent,
     GiveUpEvent,
     InvokeEvent,
@@ -45,7 +46,7 @@ from harness.trace.trace import Listener, Trace, TraceSchemaError
 
 __all__ = [
     "DEFAULT_IN_MEMORY", "KINDS", "ApiCallEvent", "BackendEvent", "BatchEvent", "BusEvent", "CheckpointEvent",
-    "DeadLetterEvent", "DeliveryEvent", "DestinationEvent", "DivergenceEvent", "ErrorEvent", "FilteredEvent",
+    "DeadLetterEvent", "DeliveryEvent", "DestinationEvent", "DivergenceEvent", "ErrorEvent", "FaultEvent", "FilteredEvent",
     "GiveUpEvent", "InvokeEvent", "Listener", "LogEvent", "MappingEvent", "PartialFailureEvent", "RecordEvent",
     "ObservationEvent", "ResultEvent", "Retention", "RetryEvent", "ScenarioEvent", "SplitEvent", "Trace", "TraceEvent", "TraceSchemaError", "TraceView",
     "WindowEvent", "WorkerEvent", "field", "view",

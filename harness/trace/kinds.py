@@ -379,6 +379,9 @@ class ApiCallEvent(TraceView, kind="api_call"):
     error: str | None = field("the error code when the call failed", required=False)
     failed_entry_count: int | None = field("PutEvents' FailedEntryCount", required=False)
     entries: list[dict[str, Any]] | None = field("PutEvents' entries with each verdict", required=False)
+    retries: int | None = field("the SDK's own retries of the call", required=False)
+    read_items: list[dict[str, Any]] | None = field("the items a read returned (at most 50), for replay",
+                                                   required=False)
 
 
 # -- EventBridge -------------------------------------------------------------------------------------
@@ -445,6 +448,17 @@ class DivergenceEvent(TraceView, kind="divergence"):
     source: str | None = field("the event's source", required=False)
     detail_type: str | None = field("the event's detail-type", required=False)
     message: str | None = field("an explanation", required=False)
+
+
+# -- fault injection ----------------------------------------------------------------------------------
+class FaultEvent(TraceView, kind="fault"):
+    """A fault a fault plan injected (or, with fault="plan", the plan itself, first)."""
+
+    fault: str = field("the fault's kind (error, poison, timeout, latency, throttle, ...) or 'plan'")
+    plan: dict[str, Any] | None = field("the whole plan (fault='plan')", required=False)
+    index: int | None = field("the fault's place in the plan", required=False)
+    function: str | None = field("the function concerned", required=False)
+    request_id: str | None = field("the invocation concerned", required=False)
 
 
 # -- scenarios ----------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from harness import Harness, Topology, Trace
+from harness.scenario.matrix import Reliability
 from harness.scenario import Progress, Report, Scenario, ScenarioConfig, observe, observed, observed_each, option
 from harness.scenario import run_report, run_timings
 from streamharness.scenarios.ip_dedup.generator import Flood, Packet, generate_flood
@@ -53,6 +54,8 @@ class IpDedup(Scenario[IpDedupConfig, Flood]):
     Variants: detector (correct), forgets-delete (a bug the oracles must catch)."""
     Config = IpDedupConfig
     unit = "packets"
+    reliability = Reliability(small={"packets": 300, "ips": 40, "slots": 2, "batch_size": 20, "producers": 1},
+                              poison_key=lambda plan: plan.slots[0][0].ip)
 
     def generate(self, config: IpDedupConfig) -> Flood:
         return generate_flood(config.packets, config.ips, config.slots, config.seed,

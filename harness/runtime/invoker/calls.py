@@ -5,18 +5,28 @@ X-Ray SDK patches), so wrapping it sees calls from any client or session a handl
 wrapper is installed while some invoker needs it (a count of ``install``/``uninstall``) and the
 original put back after the last one.
 Only calls made while a thread runs an invocation are recorded; the harness's own calls are not.
+
+Each record says how many times the SDK retried the call (``retries``) and, for DynamoDB reads, the
+items the call returned in DynamoDB JSON (``read_items``, at most ``MAX_READ_ITEMS`` per call) so a
+recorded invocation can be replayed against the data it saw. ``intercepting(around)`` lets a fault plan
+stand between the handler and botocore for this thread's calls.
 """
 from __future__ import annotations
 
+import copy
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from botocore.client import BaseClient
 
 Call = dict[str, Any]
+#: ``around(client, operation, params, call)`` returns the response; ``call(params)`` makes the real call
+Around = Callable[[BaseClient, str, dict[str, Any], Callable[[dict[str, Any]], Any]], Any]
+MAX_READ_ITEMS = 50
+_READS = ("GetItem", "Query", "Scan", "BatchGetItem")
 _local = threading.local()
 _installed = 0
 _original: Any = None
@@ -66,6 +76,24 @@ def _put_events_entries(params: dict[str, Any], response: dict[str, Any]) -> lis
     return out
 
 
+def _snapshot_read(parsed: dict[str, Any] | None = None, model: Any = None, **_: Any) -> None:
+    """``after-call`` (registered first, before boto3's resource layer turns DynamoDB JSON into Python):
+    keep the items a read returned, for the call record."""
+    if model is None or model.name not in _READS or not isinstance(parsed, dict) or getattr(_local, "sink", None) is None:
+        return
+    if model.name == "GetItem":
+        items = [parsed["Item"]] if parsed.get("Item") else []
+    elif model.name == "BatchGetItem":
+        items = [i for v in parsed.get("Responses", {}).values() for i in v]
+    else:
+        items = list(parsed.get("Items", []))
+    _local.read_items = copy.deepcopy(items[:MAX_READ_ITEMS]), len(items) > MAX_READ_ITEMS
+
+
+def _retries(response: Any) -> int:
+    return int((response or {}).get("ResponseMetadata", {}).get("RetryAttempts", 0) or 0)
+
+
 def install() -> None:
     global _installed, _original
     with _lock:
@@ -79,16 +107,30 @@ def install() -> None:
             if sink is None:
                 return original(self, operation_name, api_params)
             service = self.meta.service_model.service_name
+            if service == "dynamodb":
+                self.meta.events.register_first("after-call.dynamodb", _snapshot_read,
+                                                unique_id="streamharness-read-items")
             t0 = time.perf_counter()
             call: Call = {"service": service, "operation": operation_name, "resource": _resource(api_params)}
+            around: Around | None = getattr(_local, "around", None)
+            _local.read_items = None
             try:
-                response = original(self, operation_name, api_params)
+                if around is None:
+                    response = original(self, operation_name, api_params)
+                else:
+                    response = around(self, operation_name, api_params, lambda p: original(self, operation_name, p))
             except Exception as e:
                 call["error"] = getattr(e, "response", {}).get("Error", {}).get("Code") or type(e).__name__
+                call["retries"] = _retries(getattr(e, "response", None))
                 raise
             else:
                 read, scanned, written = _items(service, operation_name, api_params, response)
-                call.update(items_read=read, items_scanned=scanned, items_written=written)
+                call.update(items_read=read, items_scanned=scanned, items_written=written,
+                            retries=_retries(response))
+                if _local.read_items is not None:
+                    call["read_items"], truncated = _local.read_items
+                    if truncated:
+                        call["read_items_truncated"] = True
                 if operation_name == "PutEvents":
                     call["failed_entry_count"] = response.get("FailedEntryCount", 0)
                     call["entries"] = _put_events_entries(api_params, response)
@@ -113,11 +155,20 @@ def uninstall() -> None:
 
 
 @contextmanager
-def recording(sink: list[Call]) -> Iterator[None]:
-    """Record this thread's API calls into ``sink`` while the block runs."""
-    previous = getattr(_local, "sink", None)
-    _local.sink = sink
+def _thread_value(name: str, value: Any) -> Iterator[None]:
+    previous = getattr(_local, name, None)
+    setattr(_local, name, value)
     try:
         yield
     finally:
-        _local.sink = previous
+        setattr(_local, name, previous)
+
+
+def intercepting(around: Around) -> AbstractContextManager[None]:
+    """Pass this thread's recorded API calls through ``around`` while the block runs."""
+    return _thread_value("around", around)
+
+
+def recording(sink: list[Call]) -> AbstractContextManager[None]:
+    """Record this thread's API calls into ``sink`` while the block runs."""
+    return _thread_value("sink", sink)
