@@ -61,11 +61,14 @@ _handler = _Handler()
 
 
 def install() -> None:
+    """Route handlers' prints and log records through the capture. Checked on every install, not only the
+    first: something else (a test runner's capture, a debugger) may have replaced sys.stdout meanwhile."""
     global _installed
     with _install_lock:
-        if _installed == 0:
-            sys.stdout = _Proxy("stdout", sys.stdout)  # type: ignore[assignment]
-            sys.stderr = _Proxy("stderr", sys.stderr)  # type: ignore[assignment]
+        for name in ("stdout", "stderr"):
+            if not isinstance(getattr(sys, name), _Proxy):
+                setattr(sys, name, _Proxy(name, getattr(sys, name)))
+        if _handler not in logging.getLogger().handlers:
             logging.getLogger().addHandler(_handler)
         _installed += 1
 
@@ -85,6 +88,11 @@ def uninstall() -> None:
 @contextmanager
 def capture(sink: Sink) -> Iterator[None]:
     """Route this thread's prints and log records to ``sink`` while the block runs."""
+    if _installed and not (isinstance(sys.stdout, _Proxy) and isinstance(sys.stderr, _Proxy)):
+        with _install_lock:  # replaced since install (a test runner's per-test capture): wrap the new streams
+            for name in ("stdout", "stderr"):
+                if not isinstance(getattr(sys, name), _Proxy):
+                    setattr(sys, name, _Proxy(name, getattr(sys, name)))
     previous = getattr(_local, "sink", None)
     _local.sink = sink
     try:
