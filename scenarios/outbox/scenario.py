@@ -135,7 +135,7 @@ def _consume(harness: Harness, queues: list[str], timeout: float) -> None:
                 received += 1
                 cid, count = _correlation_id(m), int(m["Attributes"]["ApproximateReceiveCount"])
                 result = functions.invoke(InvocationRequest(
-                    "consumer", {"Records": [_sqs_record(m, arns[q])]}, tags={"source": f"queue:{q}"},
+                    "consumer", {"Records": [_sqs_record(m, arns[q])]}, attempt=count, tags={"source": f"queue:{q}"},
                     invoke_fields={"message_id": m["MessageId"], "correlation_id": cid}))
                 observe(harness.trace, "receive", {"queue": q, "message_id": m["MessageId"], "correlation_id": cid,
                                                    "receive_count": count, "ok": result.ok})
