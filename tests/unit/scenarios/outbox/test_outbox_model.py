@@ -144,3 +144,14 @@ def test_the_config_round_trips_and_the_plan_is_generated_again() -> None:
 
 def test_an_event_key_is_order_and_seq() -> None:
     assert OutboxEvent("ORD-1", 2, "OrderShipped", "c", "{}").key == "ORD-1#2"
+
+
+def test_the_readme_shows_the_bug_table_as_bugs_py_gives_it() -> None:
+    from pathlib import Path
+
+    from streamharness.scenarios.outbox.bugs import markdown_table
+
+    readme = (Path(__file__).parents[4] / "README.md").read_text()
+    start = readme.index("<!-- outbox bug table")
+    shown = readme[readme.index("\n", start) + 1: readme.index("<!-- end outbox bug table -->")].strip()
+    assert shown == markdown_table()
