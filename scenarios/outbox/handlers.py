@@ -9,11 +9,23 @@ from __future__ import annotations
 
 import json
 import os
+from functools import cache
 from typing import Any
 
 import boto3
 
 ACCEPTED_CURRENCIES = frozenset({"EUR", "GBP", "USD"})
+
+
+@cache
+def _cached_client(service: str, endpoint: str | None) -> Any:
+    return boto3.client(service)
+
+
+def _client(service: str) -> Any:
+    """One client per service and endpoint, made on first use, as a function's init code would (a client per
+    invocation costs more than the call it makes)."""
+    return _cached_client(service, os.environ.get(f"AWS_ENDPOINT_URL_{service.upper()}"))
 
 
 def _log(**fields: Any) -> None:
@@ -32,7 +44,7 @@ def producer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The order service's write: one outbox item per domain event (an API Gateway-shaped request)."""
     cid = event["headers"]["x-correlation-id"]
     body = event["body"]
-    boto3.client("dynamodb").put_item(
+    _client("dynamodb").put_item(
         TableName=os.environ["OUTBOX_TABLE"],
         Item={"order_id": {"S": body["order_id"]}, "seq": {"N": str(body["seq"])},
               "event_type": {"S": body["event_type"]}, "correlation_id": {"S": cid}, "payload": {"S": body["payload"]}},
@@ -58,19 +70,24 @@ def publisher(event: dict[str, Any], context: Any) -> dict[str, int]:
     """Stream records -> messages, in stream order. The whole batch is parsed before anything is sent, so a
     failing batch sent nothing and its retry (or a bisected half) sends no duplicate."""
     messages = [_message(r) for r in event["Records"] if r["eventName"] == "INSERT"]
-    topic = os.environ.get("TOPIC_ARN")
-    client = boto3.client("sns" if topic else "sqs")
     for m in messages:
-        attributes = {"correlation_id": {"DataType": "String", "StringValue": m["correlation_id"]},
-                      "event_type": {"DataType": "String", "StringValue": m["event_type"]}}
-        if topic:
-            sent = client.publish(TopicArn=topic, Message=m["body"], MessageAttributes=attributes)
-        else:
-            sent = client.send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=m["body"],
-                                       MessageAttributes=attributes)
-        _log(event="published", correlation_id=m["correlation_id"], order_id=m["order_id"], seq=m["seq"],
-             message_id=sent["MessageId"], to="topic" if topic else "queue")
+        _send(m)
     return {"published": len(messages)}
+
+
+def _send(m: dict[str, Any]) -> None:
+    """One message to the topic (fan-out) or the queue, the correlation id and event type as its attributes."""
+    topic = os.environ.get("TOPIC_ARN")
+    client = _client("sns" if topic else "sqs")
+    attributes = {"correlation_id": {"DataType": "String", "StringValue": m["correlation_id"]},
+                  "event_type": {"DataType": "String", "StringValue": m["event_type"]}}
+    if topic:
+        sent = client.publish(TopicArn=topic, Message=m["body"], MessageAttributes=attributes)
+    else:
+        sent = client.send_message(QueueUrl=os.environ["QUEUE_URL"], MessageBody=m["body"],
+                                   MessageAttributes=attributes)
+    _log(event="published", correlation_id=m["correlation_id"], order_id=m["order_id"], seq=m["seq"],
+         message_id=sent["MessageId"], to="topic" if topic else "queue")
 
 
 def consumer(event: dict[str, Any], context: Any) -> None:

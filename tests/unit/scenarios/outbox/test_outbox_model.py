@@ -155,3 +155,16 @@ def test_the_readme_shows_the_bug_table_as_bugs_py_gives_it() -> None:
     start = readme.index("<!-- outbox bug table")
     shown = readme[readme.index("\n", start) + 1: readme.index("<!-- end outbox bug table -->")].strip()
     assert shown == markdown_table()
+
+
+def test_the_publisher_names_a_corrupt_payload_by_item_and_correlation_id() -> None:
+    from streamharness.scenarios.outbox.handlers import CorruptPayload, _message
+
+    (poison,) = PLAN.poison
+    image = {"order_id": {"S": poison.order_id}, "seq": {"N": str(poison.seq)}, "event_type": {"S": poison.event_type},
+             "correlation_id": {"S": poison.correlation_id}, "payload": {"S": poison.payload}}
+    with pytest.raises(CorruptPayload, match=f"{poison.key} \\(correlation id {poison.correlation_id}\\)"):
+        _message({"dynamodb": {"NewImage": image}})
+    good = next(e for e in PLAN.events if not e.poison)
+    image.update(payload={"S": good.payload})
+    assert json.loads(_message({"dynamodb": {"NewImage": image}})["body"]) == json.loads(good.payload)
