@@ -4,8 +4,9 @@ Every oracle takes plain data read off a trace (see ``scenario._read``), so a un
 wrong answer. Shapes:
 
 - ``drain``: ``{"ok": bool, "error": str | None}``, how the wait for the publisher's mapping ended;
-- ``stall``: ``{"record": "ORD-1#2", "retries": n, "age_s": s, "error": "..."}`` for the batch the
-  mapping was still retrying when the drain gave up (None if it was not retrying);
+- ``stall``: ``{"record": "ORD-1#2", "batch": ["ORD-1#2", ...], "retries": n, "age_s": s, "error": "..."}``
+  for the batch the mapping was still retrying when the drain gave up, ``record`` its first (None if it
+  was not retrying);
 - ``published``: the publisher's sends, in order: ``{"correlation_id", "order_id", "seq"}``;
 - ``isolated``: records given up on: ``{"key": "ORD-1#2", "destination": str | None, "ok": bool}``;
 - ``receives``: every receive the consumer step made: ``{"queue", "message_id", "correlation_id",
@@ -42,7 +43,8 @@ def shard_not_blocked(drain: Row, stall: Row | None, drain_timeout: float) -> Ch
     if drain["ok"]:
         return Check("shard_not_blocked", True, "quiet", "quiet", "the publisher's mapping drained")
     if stall:
-        what = (f"shard blocked at record {stall['record']} (first of a batch of {stall['batch_size']}): retried {stall['retries']} times, age "
+        what = (f"shard blocked at record {stall['record']}, in a batch of {len(stall['batch'])} "
+                f"({', '.join(stall['batch'][:10])}) retried {stall['retries']} times, oldest record's age "
                 f"{stall['age_s']:.1f}s, never given up within the {drain_timeout:g}s drain timeout; last error: "
                 f"{stall['error']}")
     else:

@@ -229,7 +229,9 @@ def _stall(trace: Trace, key_of: dict[str, str]) -> dict[str, Any] | None:
     last = retries[-1]
     stuck = [e for e in trace.of("record", mapping=MAPPING) if e["sequence_number"] == last["first_sequence_number"]]
     errors = trace.of("error", function="publisher")
+    batch = [i for i in trace.of("invoke", mapping=MAPPING) if i.get("batch_id") == last.get("batch_id")]
+    seqs = batch[-1].get("sequence_numbers", []) if batch else [last["first_sequence_number"]]
     return {"record": key_of.get(last["first_sequence_number"], last["first_sequence_number"]),
-            "batch_size": last["size"], "retries": last["retry"],
+            "batch": [key_of.get(s, s) for s in seqs], "retries": last["retry"],
             "age_s": round(last["t"] - stuck[0]["t"], 3) if stuck else 0.0,
             "error": errors[-1]["error_message"] if errors else last.get("reason")}

@@ -73,10 +73,12 @@ def test_a_correct_run_passes_every_check() -> None:
 
 
 def test_a_blocked_shard_names_the_record_its_retries_and_age() -> None:
-    stall = {"record": "ORD-1#1", "batch_size": 4, "retries": 17, "age_s": 12.5, "error": "corrupt payload in ..."}
+    stall = {"record": "ORD-1#1", "batch": ["ORD-1#1", "ORD-2#0"], "retries": 17, "age_s": 12.5,
+             "error": "corrupt payload in ..."}
     check = shard_not_blocked({"ok": False, "error": "drain: not quiet"}, stall, 10)
     assert not check.passed
-    assert "ORD-1#1" in check.detail and "17 times" in check.detail and "12.5s" in check.detail
+    assert "ORD-1#1" in check.detail and "ORD-2#0" in check.detail and "17 times" in check.detail
+    assert "12.5s" in check.detail and "corrupt payload" in check.detail
     assert "likely cause" in check.detail and "BisectBatchOnFunctionError" in check.detail
     assert not shard_not_blocked({"ok": False, "error": "drain: not quiet"}, None, 10).passed
 
