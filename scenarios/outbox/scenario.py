@@ -86,8 +86,8 @@ class OutboxToQueue(Scenario[OutboxConfig, OutboxPlan]):
 
     def observe(self, harness: Harness, config: OutboxConfig, plan: OutboxPlan) -> None:
         sqs = harness.client("sqs")
-        observe(harness.trace, "dead_letters", {q: [m["correlation_id"] for m in _drain_queue(sqs, harness.queue_url(f"{q}-dlq"))]
-                                                for q in consumer_queues(config.fanout)})
+        dlqs = {q: _drain_queue(sqs, harness.queue_url(f"{q}-dlq")) for q in consumer_queues(config.fanout)}
+        observe(harness.trace, "dead_letters", {q: [m["correlation_id"] for m in msgs] for q, msgs in dlqs.items()})
 
     def evaluate(self, trace: Trace, config: OutboxConfig, plan: OutboxPlan) -> Report:
         want = expected(plan, fanout=config.fanout)
@@ -154,7 +154,8 @@ def _consume(harness: Harness, queues: list[str], timeout: float) -> None:
         waiting = [m for q in queues if counts[q] for m in left[q].values()]
         if len(waiting) == sum(counts.values()) and all(m["receive_count"] > MAX_RECEIVE_COUNT + 1 for m in waiting):
             break   # every message left would have been redriven by now: they are looping
-    observe(harness.trace, "left", {q: sorted(msgs.values(), key=lambda m: m["message_id"]) for q, msgs in left.items()})
+    observe(harness.trace, "left",
+            {q: sorted(msgs.values(), key=lambda m: m["message_id"]) for q, msgs in left.items()})
 
 
 def _on_queue(sqs: Any, url: str) -> int:
