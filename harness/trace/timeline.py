@@ -205,9 +205,9 @@ def select(paths: Sequence[RecordPath], events: Iterable[Event], *, key: str | N
     if correlation_id is not None:
         wanted_seqs = set()
         for e in events:  # the invocation payloads name each record's images
-            if e.get("kind") == "invoke" and isinstance(e.get("event"), Mapping):
+            if e.get("kind") == "invoke" and e.get("mapping") and isinstance(e.get("event"), Mapping):
                 for rec in e["event"].get("Records") or ():
-                    if correlation_id in json.dumps(rec, default=str):
+                    if "dynamodb" in rec and correlation_id in json.dumps(rec, default=str):
                         wanted_seqs.add((e.get("mapping", ""), str(rec["dynamodb"]["SequenceNumber"])))
     out = []
     for p in paths:
@@ -226,7 +226,29 @@ def select(paths: Sequence[RecordPath], events: Iterable[Event], *, key: str | N
         if (since is not None and first < since) or (until is not None and first > until):
             continue
         out.append(p)
+    if correlation_id is not None:
+        extra = _correlated_steps(_Index(events), correlation_id)
+        out = [RecordPath(p.mapping, p.shard, p.sequence_number, p.event_name, p.keys,
+                          sorted(p.steps + extra, key=lambda s: s.t)) for p in out]
     return out
+
+
+def _correlated_steps(ix: _Index, correlation_id: str) -> list[Step]:
+    """The hops outside the stream that name a correlation id: invocations made by no mapping (an API call
+    into a producer, a queue consumer) whose payload mentions it, and every log line that mentions it."""
+    steps = []
+    for inv in ix.by_kind.get("invoke", ()):
+        if inv.get("mapping") or correlation_id not in json.dumps(inv.get("event"), default=str):
+            continue
+        via = inv.get("source") or inv.get("rule") or "direct"
+        steps.append(Step(ix.at(inv), f"invoked {inv.get('function')} ({via}, attempt {inv.get('attempt')})"))
+        step = _outcome_step(ix, inv["request_id"], 1)
+        if step is not None:
+            steps.append(step)
+    for log in ix.by_kind.get("log", ()):
+        if correlation_id in str(log.get("message", "")):
+            steps.append(Step(ix.at(log), f"log {log.get('function')}: {log.get('message')}", depth=1))
+    return steps
 
 
 def percentile(values: Sequence[float], q: float) -> float:

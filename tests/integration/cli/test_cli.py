@@ -56,7 +56,7 @@ def test_scenarios_lists_the_installed_ones() -> None:
     done = _run("scenarios", timeout=60)
     assert done.returncode == 0
     assert [line.split()[0] for line in done.stdout.splitlines()] == [
-        "eventlake", "ip-dedup", "order-aggregator", "table-to-bus"]
+        "eventlake", "ip-dedup", "order-aggregator", "outbox-to-queue", "table-to-bus"]
 
 
 def test_bad_arguments_are_usage_errors_naming_the_argument() -> None:

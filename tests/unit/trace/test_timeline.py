@@ -36,3 +36,21 @@ def test_summaries_count_and_take_percentiles() -> None:
     (m,) = mapping_summary(TRACE)
     assert (m["records"], m["filtered"], m["invocations"], m["errors"], m["retries"], m["given_up"]) == (4, 1, 3, 2, 1, 1)
     assert percentile([5, 1, 3, 2, 4], 50) == 3 and percentile([], 99) == 0.0
+
+
+def test_a_correlation_id_is_followed_past_the_stream_into_queue_consumers_and_logs() -> None:
+    from sample_trace import ev
+
+    queue_record = {"messageId": "m1", "body": "{}", "messageAttributes": {"cid": {"stringValue": "corr-9"}}}
+    extra = [ev(30, "invoke", function="consumer", source="queue:orders", request_id="c1", attempt=2,
+                event={"Records": [queue_record]}),
+             ev(31, "log", function="consumer", request_id="c1", stream="stdout", message='{"cid": "corr-9"}'),
+             ev(32, "result", function="consumer", request_id="c1", duration_ms=1.0, response=None),
+             ev(33, "invoke", function="consumer", source="queue:orders", request_id="c2", attempt=1,
+                event={"Records": [{**queue_record, "messageAttributes": {"cid": {"stringValue": "other"}}}]})]
+    trace = TRACE + extra
+    (path,) = select(record_paths(trace), trace, correlation_id="corr-9")
+    texts = [s.text for s in path.steps]
+    assert "invoked consumer (queue:orders, attempt 2)" in texts and 'log consumer: {"cid": "corr-9"}' in texts
+    assert texts.index("invoked consumer (queue:orders, attempt 2)") > texts.index("read")
+    assert sum(t.startswith("invoked consumer") for t in texts) == 1   # the other message is not this id's
