@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from harness.harness import Harness
 from harness.runtime import DrainError, DrainReport, DrainTimeout, EngineOptions, MappingStats, PipelineBroken
-from harness.runtime.delivery import DeliveryOptions
+from harness.runtime.delivery import AsyncInvokeOptions, DeliveryOptions
 from harness.topology import (
     EventBus,
     EventSourceMapping,
+    EventInvokeConfig,
     FilterCriteria,
     Function,
     GlobalSecondaryIndex,
@@ -29,8 +30,8 @@ from harness.trace import Trace
 
 __version__ = "0.1.0"
 __all__ = [
-    "DeliveryOptions", "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription", "Target", "Topic",
-    "DrainError", "DrainReport", "DrainTimeout", "PipelineBroken", "EngineOptions", "EventSourceMapping", "FilterCriteria", "Function",
+    "AsyncInvokeOptions", "DeliveryOptions", "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription", "Target", "Topic",
+    "DrainError", "DrainReport", "DrainTimeout", "PipelineBroken", "EngineOptions", "EventInvokeConfig", "EventSourceMapping", "FilterCriteria", "Function",
     "GlobalSecondaryIndex", "Harness", "KeyAttribute", "MappingStats", "Queue", "RedrivePolicy",
     "StartingPosition", "StreamViewType", "Table", "Topology", "Trace", "ValidationException",
 ]

@@ -39,6 +39,9 @@ KINDS = frozenset({
     "bus_event",    # an event accepted on an event bus, with the rules it matched
     "delivery",     # an event delivered (or not) to a rule's target
     "dead_letter",  # an event sent to a target's dead-letter queue
+    "async_invoke",       # Lambda accepted an event for asynchronous invocation (EventBridge target, SNS, ...)
+    "async_retry",        # an asynchronous invocation failed and will be retried (event invoke config)
+    "async_destination",  # an async invocation's record sent to OnSuccess/OnFailure, its event to the DLQ, or dropped
     "divergence",   # the backend routed an event differently from our matcher
     "worker",       # a worker process started (cold start), was reused, or died
     "scenario",     # a scenario run's header: name, variant, seed, config (so the trace can be judged again)
