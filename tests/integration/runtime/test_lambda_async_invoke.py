@@ -58,3 +58,18 @@ def test_without_destination_or_dlq_the_event_is_dropped_and_accounted(harness_f
     assert dropped["dropped"] is True and dropped["condition"] == "RetriesExhausted"
     assert h.runtime.async_invoker.function_stats() == {
         "always_fails": {"accepted": 1, "succeeded": 0, "failed": 0, "dropped": 1}}
+
+
+def test_a_bus_destination_routes_the_record_as_a_lambda_event(harness_for):  # type: ignore[no-untyped-def]
+    rules = [Rule("orders", {"source": ["shop"]}, bus="orders", targets=[Target("fn", "function:always_fails")]),
+             Rule("results", {"source": ["lambda"]}, bus="orders", targets=[Target("audit", "queue:audit")])]
+    config = EventInvokeConfig(maximum_retry_attempts=0, on_failure="bus:orders")
+    h = harness_for(_topology(*rules, functions=("always_fails",), queues=("audit",), event_invoke_config=config),
+                    eventbridge=FAST, async_invoke=FAST_ASYNC)
+    h.client("events").put_events(Entries=[_entry(h, {"n": 1})])
+    h.drain(10)
+    [message] = _receive_all(h, "audit")
+    event = json.loads(message["Body"])
+    assert event["source"] == "lambda" and event["detail-type"] == "Lambda Function Invocation Result - Failure"
+    assert event["detail"]["requestContext"]["condition"] == "RetriesExhausted"
+    assert event["detail"]["requestPayload"]["detail"] == {"n": 1}
