@@ -62,7 +62,7 @@ class Runtime:
         self._started = False
         #: Lambda's asynchronous invocation of this runtime's functions (EventBridge targets, SNS, destinations)
         self.async_invoker = AsyncInvoker(
-            self.functions, trace, specs={f.name: f for f in deployment.topology.functions}, messaging=self.messaging,
+            self.functions, trace, messaging=self.messaging,
             resolve=self._destination, function_arn=self.function_arn,
             options=async_options or AsyncInvokeOptions(trace_payloads=self.options.trace_payloads),
             now=self.clock.time, on_activity=self.activity, seed=self.ids.seed, put_events=self._put_events)
@@ -103,6 +103,7 @@ class Runtime:
         logcapture.install()
         self._started = True
         base_env = self.backend.environment()
+        self.async_invoker.specs = {fn.name: fn for fn in topology.functions}  # event invoke configs and DLQs
         for fn in topology.functions:
             env = {**base_env, **lambda_environment(fn, self.backend.region)}
             env.update({k: self.deployment.resolve(v) for k, v in fn.env.items()})
