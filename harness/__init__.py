@@ -4,10 +4,11 @@ from __future__ import annotations
 from harness.backends import EmbeddedBackend
 from harness.harness import Harness
 from harness.runtime import DrainError, DrainReport, DrainTimeout, EngineOptions, MappingStats, PipelineBroken
-from harness.runtime.delivery import DeliveryOptions
+from harness.runtime.delivery import AsyncInvokeOptions, DeliveryOptions
 from harness.topology import (
     EventBus,
     EventSourceMapping,
+    EventInvokeConfig,
     FilterCriteria,
     Function,
     GlobalSecondaryIndex,
@@ -30,9 +31,9 @@ from harness.trace import Trace
 
 __version__ = "0.1.0"
 __all__ = [
-    "DeliveryOptions", "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription", "Target", "Topic",
-    "DrainError", "DrainReport", "DrainTimeout", "EmbeddedBackend", "EngineOptions", "EventSourceMapping",
-    "FilterCriteria", "Function", "PipelineBroken",
+    "AsyncInvokeOptions", "DeliveryOptions", "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription",
+    "Target", "Topic", "DrainError", "DrainReport", "DrainTimeout", "EmbeddedBackend", "EngineOptions",
+    "EventInvokeConfig", "EventSourceMapping", "FilterCriteria", "Function", "PipelineBroken",
     "GlobalSecondaryIndex", "Harness", "KeyAttribute", "MappingStats", "Queue", "RedrivePolicy",
     "StartingPosition", "StreamViewType", "Table", "Topology", "Trace", "ValidationException",
 ]

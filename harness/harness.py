@@ -14,7 +14,7 @@ from harness.deploy import Deployment, deploy, plan, teardown
 from harness.deploy.ownership import validate_names
 from harness.runtime import DrainReport, EngineOptions, MappingStats, Runtime
 from harness.runtime.clock import Clock
-from harness.runtime.delivery import DeliveryOptions, Dispatcher, attach_dispatcher
+from harness.runtime.delivery import AsyncInvokeOptions, DeliveryOptions, Dispatcher, attach_dispatcher
 from harness.runtime.delivery.external import ExternalEventBridge, attach_external
 from harness.runtime.faults import FaultInjector, FaultPlan
 from harness.runtime.environ import ENVIRON, Layer
@@ -48,7 +48,8 @@ class Harness:
                  prefix: str = "sh-", region: str = "us-east-1", options: EngineOptions | None = None,
                  handlers_path: Sequence[str | Path] = (), keep: bool = False, adopt: bool = False,
                  eventbridge: DeliveryOptions | str | None = None, clock: Clock | None = None,
-                 seed: int | None = None, faults: FaultPlan | None = None, **backend_options: Any) -> None:
+                 seed: int | None = None, faults: FaultPlan | None = None,
+                 async_invoke: AsyncInvokeOptions | None = None, **backend_options: Any) -> None:
         if isinstance(eventbridge, str):  # the backend's choice of EventBridge (e.g. "moto"), not delivery timings
             if isinstance(backend, Backend):
                 raise TypeError(f"eventbridge={eventbridge!r} chooses the backend's EventBridge; pass it to the "
@@ -68,6 +69,8 @@ class Harness:
         self.options = options
         #: timings of EventBridge target delivery (retry backoff, workers); AWS's parameters are in the topology
         self.eventbridge_options = eventbridge
+        #: timings of Lambda's asynchronous invocation (retry backoff, workers); AWS's parameters are the functions'
+        self.async_invoke_options = async_invoke
         self.keep = keep
         #: use existing resources that lack our tag instead of refusing (they are never deleted)
         self.adopt = adopt
@@ -116,7 +119,7 @@ class Harness:
         self._deployment = deploy(self.topology, self.backend, self.prefix, adopt=self.adopt)
         self.timings["deploy_s"] = time.perf_counter() - t1
         self._runtime = Runtime(self._deployment, self.backend, self.trace, self.options, clock=self.clock,
-                                ids=self.ids)
+                                ids=self.ids, async_options=self.async_invoke_options)
         if self.faults is not None:  # before the first record is read
             self._injector = FaultInjector(self.faults, self.trace)
             self._injector.attach(self._runtime.functions)

@@ -12,6 +12,7 @@ from typing import Any
 from harness.backends.base import Backend
 from harness.deploy import Deployment, function_arn
 from harness.runtime.clock import Clock, SystemClock
+from harness.runtime.delivery.async_invoke import AsyncInvokeOptions, AsyncInvoker
 from harness.runtime.delivery.messaging import Messaging
 from harness.runtime.esm.engine import EngineOptions, MappingConfig, MappingPorts, MappingRuntime, MappingStats
 from harness.runtime.functions import FunctionService
@@ -41,7 +42,7 @@ class DrainReport:
 class Runtime:
     def __init__(self, deployment: Deployment, backend: Backend, trace: Trace,
                  options: EngineOptions | None = None, *, clock: Clock | None = None,
-                 ids: IdSource | None = None) -> None:
+                 ids: IdSource | None = None, async_options: AsyncInvokeOptions | None = None) -> None:
         self.deployment = deployment
         self.backend = backend
         self.trace = trace
@@ -59,6 +60,14 @@ class Runtime:
         self._health_checks: list[Callable[[], list[str]]] = []
         self._stoppers: list[Callable[[], None]] = []
         self._started = False
+        #: Lambda's asynchronous invocation of this runtime's functions (EventBridge targets, SNS, destinations)
+        self.async_invoker = AsyncInvoker(
+            self.functions, trace, messaging=self.messaging,
+            resolve=self._destination, function_arn=self.function_arn,
+            options=async_options or AsyncInvokeOptions(trace_payloads=self.options.trace_payloads),
+            now=self.clock.time, on_activity=self.activity, seed=self.ids.seed, put_events=self._put_events)
+        self.add_drain_check(self.async_invoker.pending)
+        self.add_health_check(self.async_invoker.problems)
 
     def add_drain_check(self, check: Callable[[], list[str]]) -> None:
         """Make ``drain`` also wait for another component (e.g. target delivery): ``check`` returns
@@ -94,6 +103,7 @@ class Runtime:
         logcapture.install()
         self._started = True
         base_env = self.backend.environment()
+        self.async_invoker.specs = {fn.name: fn for fn in topology.functions}  # event invoke configs and DLQs
         for fn in topology.functions:
             env = {**base_env, **lambda_environment(fn, self.backend.region)}
             env.update({k: self.deployment.resolve(v) for k, v in fn.env.items()})
@@ -121,14 +131,20 @@ class Runtime:
 
     def _deliver(self, ref: str, message: dict[str, Any]) -> None:
         """Send an OnFailure record to its destination (``queue:NAME`` or ``topic:NAME`` of the topology)."""
+        self.messaging.send(self._destination(ref), json.dumps(message))
+
+    def _destination(self, ref: str) -> str:
+        """``queue:NAME`` / ``topic:NAME`` -> its ARN; ``bus:NAME`` -> the deployed bus name."""
         kind, _, name = ref.partition(":")
-        if kind == "queue":
-            arn = self.deployment.queues[name].arn
-        elif kind == "topic":
-            arn = self.deployment.topics[name].arn
-        else:
-            raise ValueError(f"unsupported destination {ref!r}")
-        self.messaging.send(arn, json.dumps(message))
+        if kind == "bus":
+            return name if name == "default" else self.deployment.buses[name].name
+        try:
+            return self.deployment.destination_arn(ref)
+        except KeyError:
+            raise ValueError(f"unsupported destination {ref!r}") from None
+
+    def _put_events(self, entries: list[dict[str, Any]]) -> None:
+        self.backend.client("events").put_events(Entries=entries)
 
     def nudge(self) -> None:
         """A write happened: let idle shard workers poll now instead of at their next backoff."""
@@ -196,6 +212,7 @@ class Runtime:
     def stop(self) -> None:
         for stop in self._stoppers:
             stop()
+        self.async_invoker.stop()
         for m in self.mappings.values():
             m.stop()
         for invoker in self.invokers.values():

@@ -4,6 +4,7 @@ from __future__ import annotations
 from harness.topology.errors import ValidationException
 from harness.topology.events import EventBus, InputTransformer, RetryPolicy, Rule, Subscription, Target, Topic
 from harness.topology.specs import (
+    EventInvokeConfig,
     EventSourceMapping,
     FilterCriteria,
     Function,
@@ -20,7 +21,7 @@ from harness.topology.template import TemplateWarning, load_template  # noqa: E4
 
 __all__ = [
     "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription", "Target", "Topic",
-    "EventSourceMapping", "FilterCriteria", "Function", "GlobalSecondaryIndex", "KeyAttribute", "Queue",
+    "EventInvokeConfig", "EventSourceMapping", "FilterCriteria", "Function", "GlobalSecondaryIndex", "KeyAttribute", "Queue",
     "RedrivePolicy", "StartingPosition", "StreamViewType", "Table", "TemplateWarning", "Topology",
     "ValidationException", "load_template",
 ]

@@ -14,6 +14,7 @@ import yaml
 from harness.topology.errors import ValidationException
 from harness.topology.events import EventBus, InputTransformer, RetryPolicy, Rule, Subscription, Target, Topic
 from harness.topology.specs import (
+    EventInvokeConfig,
     EventSourceMapping,
     FilterCriteria,
     Function,
@@ -105,9 +106,9 @@ def _env(value: Any) -> Any:
 
 
 def _dead_letter(value: Any) -> str | None:
-    """``queue:NAME``, or AWS's ``{"Arn": "queue:NAME"}``."""
+    """``queue:NAME``, or AWS's ``{"Arn": "queue:NAME"}`` (EventBridge) / ``{"TargetArn": ...}`` (Lambda)."""
     if isinstance(value, Mapping):
-        return value.get("Arn") or value.get("arn")  # type: ignore[no-any-return]
+        return next((v for k, v in value.items() if str(k).lower() in ("arn", "target_arn", "targetarn")), None)
     return value  # type: ignore[no-any-return]
 
 
@@ -125,7 +126,8 @@ def load_dict(data: Mapping[str, Any]) -> Topology:
         _build(Table, f"tables[{i}]", t, global_secondary_indexes=lambda gs: tuple(
             _build(GlobalSecondaryIndex, "global_secondary_indexes", g) for g in gs))
         for i, t in enumerate(data.get("tables") or ()))
-    functions = tuple(_build(Function, f"functions[{i}]", f, env=_env) for i, f in enumerate(data.get("functions") or ()))
+    functions = tuple(_build(Function, f"functions[{i}]", f, env=_env,
+                                     event_invoke_config=EventInvokeConfig.parse, dead_letter_queue=_dead_letter) for i, f in enumerate(data.get("functions") or ()))
     mappings = tuple(
         _build(EventSourceMapping, f"event_source_mappings[{i}]", m,
                filter_criteria=FilterCriteria.parse, on_failure=_on_failure,

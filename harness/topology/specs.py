@@ -163,6 +163,88 @@ RESERVED_ENV = frozenset({
 })
 
 
+#: What an asynchronous invocation's record can be sent to: ``queue:NAME``, ``topic:NAME``, ``function:NAME``,
+#: ``bus:NAME`` (a function's dead-letter queue: ``queue:`` or ``topic:`` only).
+DESTINATION_KINDS = ("queue", "topic", "function", "bus")
+
+
+def _destination(owner: str, parameter: str, ref: Any, kinds: tuple[str, ...] = DESTINATION_KINDS) -> str:
+    kind, sep, name = ref.partition(":") if isinstance(ref, str) else ("", "", "")
+    if not sep or kind not in kinds or not name:
+        raise ValidationException(
+            f"{owner}: {parameter} {ref!r} must name a resource of the topology as "
+            f"{', '.join(f'{k}:NAME' for k in kinds)}", parameter=parameter)
+    return str(ref)
+
+
+@dataclass(frozen=True)
+class EventInvokeConfig:
+    """How Lambda handles a function's asynchronous invocations (PutFunctionEventInvokeConfig): retries
+    after a function error, how long an event may wait, where the record of each outcome goes."""
+
+    maximum_retry_attempts: int = 2
+    maximum_event_age_in_seconds: int = 21_600
+    on_success: str | None = None
+    on_failure: str | None = None
+
+    def __post_init__(self) -> None:
+        check_range("MaximumRetryAttempts", self.maximum_retry_attempts, 0, 2)
+        check_range("MaximumEventAgeInSeconds", self.maximum_event_age_in_seconds, 60, 21_600)
+        for parameter in ("on_success", "on_failure"):
+            ref = getattr(self, parameter)
+            if ref is not None:
+                _destination("EventInvokeConfig", f"DestinationConfig.{_pascal(parameter)}", ref)
+
+    @classmethod
+    def parse(cls, value: EventInvokeConfig | Mapping[str, Any] | None) -> EventInvokeConfig | None:
+        """AWS's shape (``MaximumRetryAttempts``, ``MaximumEventAgeInSeconds``, ``DestinationConfig:
+        {OnSuccess: {Destination: ...}, OnFailure: {Destination: ...}}``) or its snake_case twin;
+        a destination may also be given as the bare ``queue:NAME``."""
+        if value is None or isinstance(value, EventInvokeConfig):
+            return value
+        if not isinstance(value, Mapping):
+            raise ValidationException(f"EventInvokeConfig must be a mapping, got {value!r}",
+                                      parameter="EventInvokeConfig")
+        known = {"maximum_retry_attempts", "maximum_event_age_in_seconds", "destination_config", "on_success",
+                 "on_failure"}
+        kwargs: dict[str, Any] = {}
+        for key, v in value.items():
+            name = _snake_key(str(key))
+            if name not in known:
+                raise ValidationException(f"EventInvokeConfig: unknown key {key!r} (known: MaximumRetryAttempts, "
+                                          f"MaximumEventAgeInSeconds, DestinationConfig)", parameter="EventInvokeConfig")
+            if name == "destination_config":
+                if not isinstance(v, Mapping):
+                    raise ValidationException("EventInvokeConfig: DestinationConfig must be a mapping",
+                                              parameter="DestinationConfig")
+                for k, d in v.items():
+                    outcome = _snake_key(str(k))
+                    if outcome not in ("on_success", "on_failure"):
+                        raise ValidationException(f"EventInvokeConfig: DestinationConfig has unknown key {k!r} "
+                                                  f"(known: OnSuccess, OnFailure)", parameter="DestinationConfig")
+                    kwargs[outcome] = _destination_value(d)
+            elif name in ("on_success", "on_failure"):
+                kwargs[name] = _destination_value(v)
+            else:
+                kwargs[name] = v
+        return cls(**kwargs)
+
+
+def _snake_key(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", key).lower()
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+def _destination_value(value: Any) -> Any:
+    """``{"Destination": ref}`` (AWS) or ``ref``."""
+    if isinstance(value, Mapping):
+        return next((v for k, v in value.items() if str(k).lower() == "destination"), None)
+    return value
+
+
 @dataclass(frozen=True)
 class Function:
     """A Lambda function run by the harness's own runtime (never deployed to the backend)."""
@@ -173,6 +255,10 @@ class Function:
     timeout: int = 3
     memory_size: int = 128
     invoker: str = "in-process"
+    #: asynchronous invocations (EventBridge targets, SNS): retries, event age, OnSuccess/OnFailure destinations
+    event_invoke_config: EventInvokeConfig | None = None
+    #: where asynchronous invocations that failed every attempt go, as the event itself: queue:NAME or topic:NAME
+    dead_letter_queue: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not re.match(r"^[A-Za-z0-9_-]{1,64}$", self.name):
@@ -204,6 +290,15 @@ class Function:
                 f"environment variables you have provided exceeded the 4KB limit ({size} bytes)",
                 parameter="Environment")
         object.__setattr__(self, "env", _frozen_map(env))
+        object.__setattr__(self, "event_invoke_config", EventInvokeConfig.parse(self.event_invoke_config))
+        if self.dead_letter_queue is not None:
+            _destination(f"Function {self.name}", "DeadLetterConfig.TargetArn", self.dead_letter_queue,
+                         ("queue", "topic"))
+
+    @property
+    def async_config(self) -> EventInvokeConfig:
+        """The event invoke config in force: the function's, or Lambda's defaults."""
+        return self.event_invoke_config or EventInvokeConfig()
 
 
 @dataclass(frozen=True)

@@ -139,12 +139,36 @@ class Topology:
                         raise ValidationException(
                             f"Rule {rule.name}: target {target.id}: dead-letter queue {dlq!r} is a FIFO queue; "
                             f"EventBridge dead-letter queues must be standard queues", parameter="DeadLetterConfig")
+        for f in self.functions:
+            self._check_async(f, {**known, "bus": buses}, fifo)
         for topic in self.topics:
             for sub in topic.subscriptions:
                 if sub.queue_name not in queues:
                     raise ValidationException(
                         f"Topic {topic.name}: subscription to queue {sub.queue_name!r}, which is not in the topology",
                         parameter="Subscriptions")
+
+    @staticmethod
+    def _check_async(f: Function, known: Mapping[str, set[str]], fifo: set[str]) -> None:
+        """A function's destinations and dead-letter queue are resources of this topology (standard queues:
+        Lambda cannot send to FIFO ones)."""
+        refs = [("DeadLetterConfig", f.dead_letter_queue)]
+        if f.event_invoke_config is not None:
+            refs += [("DestinationConfig.OnSuccess", f.event_invoke_config.on_success),
+                     ("DestinationConfig.OnFailure", f.event_invoke_config.on_failure)]
+        for parameter, ref in refs:
+            if ref is None:
+                continue
+            kind, _, name = ref.partition(":")
+            if name not in known[kind]:
+                raise ValidationException(
+                    f"Function {f.name}: {parameter} refers to {kind} {name!r}, which is not in the topology "
+                    f"({kind}{'es' if kind == 'bus' else 's'}: {', '.join(sorted(known[kind])) or 'none'})",
+                    parameter=parameter.split(".")[0])
+            if kind == "queue" and name in fifo:
+                raise ValidationException(
+                    f"Function {f.name}: {parameter} names FIFO queue {name!r}; Lambda sends asynchronous "
+                    f"invocation records only to standard queues", parameter=parameter.split(".")[0])
 
     @staticmethod
     def _check_unique(kind: str, names: Iterable[str]) -> None:

@@ -12,6 +12,9 @@ from __future__ import annotations
 from harness.trace.kinds import (
     KINDS,
     ApiCallEvent,
+    AsyncDestinationEvent,
+    AsyncInvokeEvent,
+    AsyncRetryEvent,
     BackendEvent,
     BatchEvent,
     BusEvent,
@@ -45,7 +48,7 @@ from harness.trace.retention import DEFAULT_IN_MEMORY, Retention
 from harness.trace.trace import Listener, Trace, TraceSchemaError
 
 __all__ = [
-    "DEFAULT_IN_MEMORY", "KINDS", "ApiCallEvent", "BackendEvent", "BatchEvent", "BusEvent", "CheckpointEvent",
+    "DEFAULT_IN_MEMORY", "KINDS", "ApiCallEvent", "AsyncDestinationEvent", "AsyncInvokeEvent", "AsyncRetryEvent", "BackendEvent", "BatchEvent", "BusEvent", "CheckpointEvent",
     "DeadLetterEvent", "DeliveryEvent", "DestinationEvent", "DivergenceEvent", "ErrorEvent", "FaultEvent", "FilteredEvent",
     "GiveUpEvent", "InvokeEvent", "Listener", "LogEvent", "MappingEvent", "PartialFailureEvent", "RecordEvent",
     "ObservationEvent", "ResultEvent", "Retention", "RetryEvent", "ScenarioEvent", "SplitEvent", "Trace", "TraceEvent", "TraceSchemaError", "TraceView",

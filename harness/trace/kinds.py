@@ -450,6 +450,44 @@ class DivergenceEvent(TraceView, kind="divergence"):
     message: str | None = field("an explanation", required=False)
 
 
+# -- Lambda's asynchronous invocation ---------------------------------------------------------------
+class AsyncInvokeEvent(TraceView, kind="async_invoke"):
+    """Lambda accepted an event for asynchronous invocation (its 202)."""
+
+    function: str = field("the function")
+    request_id: str = field("the request id every attempt keeps")
+    source: str | None = field("the caller: eventbridge, a destination, ...", required=False)
+    rule: str | None = field("the rule (EventBridge callers)", required=False)
+    target: str | None = field("the target's Id (EventBridge callers)", required=False)
+    event_id: str | None = field("the bus event (EventBridge callers)", required=False)
+
+
+class AsyncRetryEvent(TraceView, kind="async_retry"):
+    """An asynchronous invocation failed and will be tried again."""
+
+    function: str = field("the function")
+    request_id: str = field("the request")
+    attempt: int = field("the attempt that failed")
+    error_type: str | None = field("its error type", required=False)
+    error_message: str | None = field("its error", required=False)
+    backoff_s: float | None = field("the wait before the next attempt", required=False)
+
+
+class AsyncDestinationEvent(TraceView, kind="async_destination"):
+    """An asynchronous invocation ended: its record sent to OnSuccess/OnFailure, its event to the DLQ, or dropped."""
+
+    function: str = field("the function")
+    request_id: str = field("the request")
+    type: str | None = field("OnSuccess, OnFailure, DeadLetterQueue, or None when dropped")
+    destination: str | None = field("where it went", required=False)
+    condition: str | None = field("Success, RetriesExhausted, EventAgeExceeded", required=False)
+    attempts: int | None = field("attempts made", required=False)
+    ok: bool | None = field("whether the send succeeded", required=False)
+    dropped: bool | None = field("True when the event is lost", required=False)
+    reason: str | None = field("why it was dropped", required=False)
+    attributes: dict[str, str] | None = field("DLQ message attributes", required=False)
+
+
 # -- fault injection ----------------------------------------------------------------------------------
 class FaultEvent(TraceView, kind="fault"):
     """A fault a fault plan injected (or, with fault="plan", the plan itself, first)."""

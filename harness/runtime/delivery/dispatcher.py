@@ -1,33 +1,28 @@
 """Target delivery: one dispatcher per running harness, shared by every backend.
 
-Each (event, rule, target) becomes a :class:`Delivery`, run on the dispatcher's worker threads
-(asynchronously, as EventBridge invokes Lambda targets) by the deliverer registered for the
-target ARN's service (:data:`DELIVERERS`: ``lambda`` -> the runtime's invoker, ``sqs`` ->
-SendMessage, ``sns`` -> Publish). A failed attempt is retried with exponential backoff and jitter
-until it succeeds, the target's RetryPolicy.MaximumRetryAttempts is used up, or the next attempt
-would come after MaximumEventAgeInSeconds (measured from ingestion); then the event goes to the
-target's dead-letter queue in AWS's shape: the original event as the body, and the message
-attributes RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, RETRY_ATTEMPTS and, when a retry
-condition ended it, EXHAUSTED_RETRY_CONDITION (MaximumRetryAttempts | MaximumEventAgeInSeconds).
+Each (event, rule, target) becomes a :class:`Delivery`, run on the dispatcher's worker threads by
+the deliverer registered for the target ARN's service (:data:`DELIVERERS`: ``lambda`` -> Lambda's
+asynchronous invocation, ``sqs`` -> SendMessage, ``sns`` -> Publish). A failed attempt is retried
+with exponential backoff and jitter until it succeeds, the target's RetryPolicy.MaximumRetryAttempts
+is used up, or the next attempt would come after MaximumEventAgeInSeconds (measured from ingestion);
+then the event goes to the target's dead-letter queue in AWS's shape: the original event as the body,
+and the message attributes RULE_ARN, TARGET_ARN, ERROR_CODE, ERROR_MESSAGE, RETRY_ATTEMPTS and, when
+a retry condition ended it, EXHAUSTED_RETRY_CONDITION (MaximumRetryAttempts | MaximumEventAgeInSeconds).
 A target that does not exist (no such function, queue or topic) is not retried: NO_RESOURCE goes
 to the DLQ at once, as AWS does for missing resources. Without a DLQ the event is dropped (traced).
 
-Decision (a harness choice, stated because AWS differs): on AWS, EventBridge's delivery to Lambda
-is an *asynchronous invoke*; a function error is then retried by Lambda's own async retries (2 by
-default) and never reaches the rule target's DLQ. Here a function error (ERROR_FROM_TARGET) is
-retried under the target's RetryPolicy and dead-lettered to the target's DLQ, so a failing
-handler is visible where the topology configured it.
+A Lambda target is delivered once Lambda accepts the event (an asynchronous invoke, as on AWS): the
+function's errors are retried by Lambda under the function's event invoke config and end at the
+function's OnFailure destination or dead-letter queue (async_invoke.py), never at the rule target's
+DLQ, which receives only what EventBridge could not deliver (a missing function, ...).
 
 ``pending()`` (a drain check) lists deliveries queued, running or waiting to retry; every
-event, attempt and dead letter is in the trace (kinds ``bus_event``, ``invoke``/``result``/
-``error``/``log`` for Lambda targets, ``delivery``, ``dead_letter``).
+event, attempt and dead letter is in the trace (kinds ``bus_event``, ``delivery``, ``dead_letter``;
+``async_invoke`` and the function's ``invoke``/``result``/``error``/``log`` for Lambda targets).
 """
 from __future__ import annotations
 
-import heapq
-import itertools
 import random
-import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -36,32 +31,19 @@ from typing import Any
 
 from harness.emulators.eventbridge.models import BusEvent, Match, TargetModel
 from harness.patterns.transform import TargetInput, transform_input
+from harness.runtime.delivery.async_invoke import AsyncInvokeOptions, AsyncInvoker
 from harness.runtime.delivery.messaging import DeliveryError, Messaging, client_error
-from harness.runtime.functions import FunctionService, InvocationRequest
+from harness.runtime.delivery.retrying import RetryWorkers, WorkerOptions
+from harness.runtime.functions import FunctionService, UnknownFunction
 from harness.runtime.invoker import Invoker
 from harness.trace import Trace
 
 
 @dataclass(frozen=True)
-class DeliveryOptions:
+class DeliveryOptions(WorkerOptions):
     """Timings of the dispatcher itself (not AWS parameters): fast by default, like EngineOptions.
     AWS backs off from about a second up to minutes over 24 hours; set ``retry_backoff_base_s=1``
     and ``retry_backoff_max_s=300`` to see that pace."""
-
-    workers: int = 4
-    retry_backoff_base_s: float = 0.01
-    retry_backoff_max_s: float = 1.0
-    retry_backoff_factor: float = 2.0
-    jitter: bool = True
-    trace_payloads: bool = True
-
-    def backoff(self, attempt: int, rng: random.Random | None = None) -> float:
-        """The delay before retry number ``attempt`` (1 = the first retry): exponential, capped,
-        with "equal jitter" (between half and all of it) when ``jitter``."""
-        delay = min(self.retry_backoff_max_s, self.retry_backoff_base_s * self.retry_backoff_factor ** (attempt - 1))
-        if self.jitter:
-            delay = (rng or random).uniform(delay / 2, delay)
-        return delay
 
 
 @dataclass(eq=False, slots=True)
@@ -89,7 +71,7 @@ def deliverer(service: str) -> Callable[[Deliverer], Deliverer]:
     return register
 
 
-class Dispatcher:
+class Dispatcher(RetryWorkers[Delivery]):
     """Delivers matched events to their targets; see the module docstring for the rules."""
 
     def __init__(self, backend: Any, trace: Trace,
@@ -97,17 +79,23 @@ class Dispatcher:
                  options: DeliveryOptions | None = None, on_activity: Callable[[], None] | None = None,
                  rules: Mapping[str, str] | None = None, buses: Mapping[str, str] | None = None,
                  prefix: str = "", now: Callable[[], float] = time.time, seed: int | None = None,
-                 messaging: Messaging | None = None) -> None:
+                 messaging: Messaging | None = None, async_invoker: AsyncInvoker | None = None) -> None:
         """``rules``: ARN -> logical name of the rules this dispatcher owns; ``buses``: physical ->
         logical name of its buses (it also watches ``default``); ``functions``: the runtime's function
-        service (or, standing alone, function name -> invoker)."""
+        service (or, standing alone, function name -> invoker); ``async_invoker``: Lambda's asynchronous
+        invocation, which Lambda targets are handed to (standing alone: one of its own, which it drains and stops)."""
         self.backend = backend
         self.trace = trace
         self.options = options or DeliveryOptions()
+        super().__init__("eventbridge-delivery", self.options.workers)
         if not isinstance(functions, FunctionService):
             functions = FunctionService(functions or {}, trace, trace_payloads=self.options.trace_payloads)
         self.functions = functions
         self.messaging = messaging or Messaging(backend)
+        self._owns_async = async_invoker is None
+        self.async_invoker = async_invoker or AsyncInvoker(
+            functions, trace, messaging=self.messaging, now=now, on_activity=on_activity, seed=seed,
+            options=AsyncInvokeOptions(trace_payloads=self.options.trace_payloads))
         self.rules = dict(rules or {})
         self.buses = dict(buses or {})
         self.prefix = prefix
@@ -116,13 +104,7 @@ class Dispatcher:
                       "dead_lettered": 0, "dropped": 0}
         self._on_activity = on_activity or (lambda: None)
         self._rng = random.Random(seed)
-        self._cv = threading.Condition()
         self._ready: deque[Delivery] = deque()
-        self._delayed: list[tuple[float, int, Delivery]] = []
-        self._seq = itertools.count()
-        self._outstanding: set[Delivery] = set()
-        self._workers: list[threading.Thread] = []
-        self._stopping = False
         #: per (rule ARN, target id): accepted, succeeded, dead_lettered, dropped (see problems())
         self._targets: dict[tuple[str, str], dict[str, int]] = {}
 
@@ -175,15 +157,10 @@ class Dispatcher:
 
     # -- drain and stop ---------------------------------------------------------------------
     def pending(self) -> list[str]:
-        """A drain check: one line per delivery not finished yet (at most 10, then a count)."""
-        with self._cv:
-            if not self._outstanding:
-                return []
-            items = list(self._outstanding)
-        lines = [self._describe(d) for d in items[:10]]
-        if len(items) > 10:
-            lines.append(f"eventbridge: ... and {len(items) - 10} more target deliveries")
-        return lines
+        """A drain check: one line per delivery not finished yet (at most 10, then a count), and the
+        asynchronous invocations of Lambda targets when this dispatcher has its own."""
+        own = self.async_invoker.pending() if self._owns_async else []
+        return self.describe_outstanding("eventbridge", "target deliveries") + own
 
     def _ledger(self, d: Delivery) -> dict[str, int]:
         """The counts of ``d``'s target (the caller holds ``_cv``)."""
@@ -201,8 +178,9 @@ class Dispatcher:
     def problems(self) -> list[str]:
         """A drain health check: worker threads that died, and, once nothing is outstanding, targets whose
         accounting does not hold (accepted == delivered + dead-lettered + dropped for lack of a DLQ)."""
+        out = self.async_invoker.problems() if self._owns_async else []
         with self._cv:
-            out = [f"eventbridge: delivery thread {t.name} has died" for t in self._workers if not t.is_alive()]
+            out += [f"eventbridge: delivery thread {name} has died" for name in self.dead_workers()]
             if self._outstanding:
                 return out
             for (rule_arn, target), c in self._targets.items():
@@ -220,64 +198,23 @@ class Dispatcher:
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the workers; deliveries still pending are abandoned (counted, not delivered)."""
-        with self._cv:
-            self._stopping = True
-            self._cv.notify_all()
-            workers, self._workers = self._workers, []
-        for w in workers:
-            w.join(timeout)
+        super().stop(timeout)
+        if self._owns_async:
+            self.async_invoker.stop(timeout)
 
-    # -- the workers ------------------------------------------------------------------------
-    def _start_workers(self) -> None:
-        while len(self._workers) < max(1, self.options.workers):
-            t = threading.Thread(target=self._work, name=f"eventbridge-delivery-{len(self._workers)}", daemon=True)
-            self._workers.append(t)
-            t.start()
+    # -- the workers (RetryWorkers) ------------------------------------------------------------
+    def _make_ready(self, d: Delivery) -> None:
+        self._ready.append(d)
 
-    def _work(self) -> None:
-        while True:
-            with self._cv:
-                while True:
-                    if self._stopping:
-                        return
-                    now = time.monotonic()
-                    while self._delayed and self._delayed[0][0] <= now:
-                        self._ready.append(heapq.heappop(self._delayed)[2])
-                    if self._ready:
-                        d = self._ready.popleft()
-                        d.state = "delivering"
-                        break
-                    self._cv.wait(self._delayed[0][0] - now if self._delayed else None)
-            hold = self._environment_hold(d)
-            if hold is None:
-                self._attempt(d)
-                continue
-            with hold:  # a run of deliveries to one function applies its environment once
-                self._attempt(d)
-                for _ in range(self.RUN_LENGTH - 1):
-                    with self._cv:
-                        if self._stopping or not self._ready or self._ready[0].target is not d.target:
-                            break
-                        d = self._ready.popleft()
-                        d.state = "delivering"
-                    self._attempt(d)
-
-    #: at most this many consecutive deliveries to one function share one application of its environment
-    RUN_LENGTH = 32
-
-    def _environment_hold(self, d: Delivery) -> Any:
-        """For a Lambda target: a context manager that keeps the function's environment applied across
-        a run of its invocations (as overlapping invocations of one function already share it), so each
-        invocation does not set and restore os.environ. None otherwise."""
-        if d.target.service != "lambda":
+    def _pop_ready(self) -> Delivery | None:
+        if not self._ready:
             return None
-        function = self.function_for(d.target.function)
-        if function is None:
-            return None
-        try:
-            return self.functions.hold_environment(function)
-        except Exception:  # noqa: BLE001 - an invoker that cannot hold: each invocation applies it instead
-            return None
+        d = self._ready.popleft()
+        d.state = "delivering"
+        return d
+
+    def _run(self, d: Delivery) -> None:
+        self._attempt(d)
 
     def _attempt(self, d: Delivery) -> None:
         d.attempt += 1
@@ -332,8 +269,7 @@ class Dispatcher:
         if will_retry:
             with self._cv:
                 d.state = "retrying"
-                heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._seq), d))
-                self._cv.notify()
+                self._later(d, delay)
             self._on_activity()
             return
         condition = None
@@ -404,17 +340,19 @@ def _input(d: Delivery) -> TargetInput:
 
 @deliverer("lambda")
 def deliver_to_lambda(dispatcher: Dispatcher, d: Delivery) -> None:
-    """An asynchronous invocation, through the runtime's function service, of the function the ARN names."""
+    """An asynchronous invocation: delivered once Lambda accepts the event. What the function then does
+    (errors, retries, its destinations and DLQ) is Lambda's, never this target's (see async_invoke.py)."""
     function = dispatcher.function_for(d.target.function)
     if function is None:
         raise DeliveryError("NO_RESOURCE", f"Function not found: {d.target.arn}", retryable=False)
-    result = dispatcher.functions.invoke(InvocationRequest(
-        function, _input(d).as_lambda_payload(), attempt=d.attempt,
-        tags={"source": "eventbridge", "rule": dispatcher.rule_name(d.match)},
-        invoke_fields={"target": d.target.id, "event_id": d.event.id},
-        trace_payload=dispatcher.options.trace_payloads))
-    if not result.ok:
-        raise DeliveryError("ERROR_FROM_TARGET", f"{result.error_type}: {result.error_message}")
+    try:
+        dispatcher.async_invoker.invoke_async(
+            function, _input(d).as_lambda_payload(), source="eventbridge",
+            tags={"rule": dispatcher.rule_name(d.match)}, invoke_fields={"target": d.target.id, "event_id": d.event.id})
+    except UnknownFunction:
+        raise DeliveryError("NO_RESOURCE", f"Function not found: {d.target.arn}", retryable=False) from None
+    except RuntimeError as e:  # the runtime is stopping: Lambda did not accept it
+        raise DeliveryError("SDK_CLIENT_ERROR", str(e)) from None
 
 
 @deliverer("sqs")

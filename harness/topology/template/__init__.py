@@ -41,6 +41,7 @@ _CONVERTERS: dict[str, Converter] = {
     "AWS::Lambda::Function": lambda b, logical, name, props, where: functions.lambda_function(
         b, logical, name, props, where, b.resolver.resources[logical].get("Metadata") or {}),
     "AWS::Lambda::EventSourceMapping": functions.esm,
+    "AWS::Lambda::EventInvokeConfig": functions.lambda_event_invoke_config,
     "AWS::Events::Rule": resources.rule,
     "AWS::SNS::Subscription": resources.subscription,
 }

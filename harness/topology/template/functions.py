@@ -6,11 +6,12 @@ with the function, for the harness to put on ``sys.path``.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Mapping
 from typing import Any
 
-from harness.topology.specs import EventSourceMapping, FilterCriteria, Function, Queue
+from harness.topology.specs import DESTINATION_KINDS, EventInvokeConfig, EventSourceMapping, FilterCriteria, Function, Queue
 from harness.topology.template.build import Build, get_bool, get_int, present
 from harness.topology.template.intrinsics import TOKEN, TOPOLOGY_KINDS, parse_ref
 from harness.topology.template.resources import add_rule, rule_target
@@ -32,7 +33,7 @@ _MAPPING = {
 
 def lambda_function(b: Build, logical: str, name: str, props: Mapping[str, Any], where: str,
                     metadata: Mapping[str, Any]) -> None:
-    b.properties(logical, props, (*_COMMON, "Code"), _NO_EFFECT)
+    b.properties(logical, props, (*_COMMON, "Code", "DeadLetterConfig"), _NO_EFFECT)
     code = b.resolve(props.get("Code") or {}, f"{where}.Code")
     if "ZipFile" in code or "ImageUri" in code:
         kind = "ZipFile" if "ZipFile" in code else "ImageUri"
@@ -47,7 +48,8 @@ def lambda_function(b: Build, logical: str, name: str, props: Mapping[str, Any],
 
 
 def sam_function(b: Build, logical: str, name: str, props: Mapping[str, Any], where: str) -> None:
-    b.properties(logical, props, (*_COMMON, "CodeUri", "Events", "InlineCode"), _NO_EFFECT)
+    b.properties(logical, props, (*_COMMON, "CodeUri", "Events", "InlineCode", "DeadLetterQueue", "EventInvokeConfig"),
+                 _NO_EFFECT)
     if present(props, "InlineCode") or isinstance(props.get("CodeUri"), Mapping):
         what = "InlineCode" if present(props, "InlineCode") else "CodeUri (an S3 location)"
         b.note(logical, f"{what}: only code in a local directory is run; function left out")
@@ -89,11 +91,56 @@ def _function(b: Build, logical: str, name: str, props: Mapping[str, Any], where
             env[key] = text
     kwargs = {k: get_int(b, p[key], f"{where}.{key}")
               for key, k in (("Timeout", "timeout"), ("MemorySize", "memory_size")) if present(p, key)}
+    dead_letter = next((key for key in ("DeadLetterConfig", "DeadLetterQueue") if present(props, key)), None)
+    if dead_letter is not None:  # Lambda's DeadLetterConfig / SAM's DeadLetterQueue: {TargetArn}
+        target = b.resolve(props[dead_letter], f"{where}.{dead_letter}").get("TargetArn")
+        kwargs["dead_letter_queue"] = b.reference(logical, target, where, ("queue", "topic"),
+                                                  f"{dead_letter}.TargetArn")
+    if present(props, "EventInvokeConfig"):  # SAM's
+        kwargs["event_invoke_config"] = event_invoke_config(b, logical, props["EventInvokeConfig"],
+                                                            f"{where}.EventInvokeConfig", "EventInvokeConfig.")
     b.functions.append(Function(name, f"{module}:{attr}", env, **kwargs))
     b.function_ids[name] = logical
     if code_dir is not None:
         b.handler_dirs[name] = os.path.normpath(os.path.abspath(code_dir))
     return True
+
+
+def event_invoke_config(b: Build, logical: str, props: Any, where: str, label: str) -> EventInvokeConfig:
+    """Retries, event age and destinations (SAM's EventInvokeConfig, AWS::Lambda::EventInvokeConfig);
+    a destination names a queue, topic, function or bus of this template."""
+    p = b.resolve(props, where)
+    kwargs: dict[str, Any] = {attr: get_int(b, p[key], f"{where}.{key}") for key, attr in (
+        ("MaximumRetryAttempts", "maximum_retry_attempts"),
+        ("MaximumEventAgeInSeconds", "maximum_event_age_in_seconds")) if present(p, key)}
+    for outcome, attr in (("OnSuccess", "on_success"), ("OnFailure", "on_failure")):
+        destination = (p.get("DestinationConfig") or {}).get(outcome) or {}
+        if not destination:
+            continue
+        if not present(destination, "Destination"):  # SAM creates the queue or topic for a bare Type
+            b.note(logical, f"{label}DestinationConfig.{outcome}: no Destination (a resource SAM would create); "
+                            f"left out")
+            continue
+        kwargs[attr] = b.reference(logical, destination["Destination"], where, DESTINATION_KINDS,
+                                   f"{label}DestinationConfig.{outcome}.Destination")
+    return EventInvokeConfig(**kwargs)
+
+
+def lambda_event_invoke_config(b: Build, logical: str, name: str, props: Mapping[str, Any], where: str) -> None:
+    """An AWS::Lambda::EventInvokeConfig resource: set on its function (declared anywhere in the template)."""
+    b.properties(logical, props, ("FunctionName", "Qualifier", "MaximumRetryAttempts", "MaximumEventAgeInSeconds",
+                                  "DestinationConfig"), ())
+    value = b.resolve(props.get("FunctionName"), f"{where}.FunctionName")
+    if isinstance(value, str) and value in {f.name for f in b.functions}:
+        value = f"${{function:{value}}}"  # a literal name of a function of this template
+    ref = b.reference(logical, value, where, ("function",), "FunctionName")
+    if ref is None:
+        return
+    function = ref.partition(":")[2]
+    config = event_invoke_config(b, logical, {k: v for k, v in props.items() if k not in ("FunctionName", "Qualifier")},
+                                 where, "")
+    b.functions = [dataclasses.replace(f, event_invoke_config=config) if f.name == function else f
+                   for f in b.functions]
 
 
 def _env_value(b: Build, logical: str, key: str, value: str) -> str | None:

@@ -11,17 +11,32 @@ import pytest
 from botocore.exceptions import ClientError
 from conftest import module_state
 
-from harness import DeliveryOptions, EventBus, Function, InputTransformer, Queue, RetryPolicy, Rule, Target, Topology
+from harness import (
+    AsyncInvokeOptions,
+    DeliveryOptions,
+    EventBus,
+    EventInvokeConfig,
+    Function,
+    InputTransformer,
+    Queue,
+    RetryPolicy,
+    Rule,
+    Target,
+    Topology,
+)
 from harness.patterns import compile_pattern
 
 HANDLERS = "eventbridge_handlers"
 FAST = DeliveryOptions(retry_backoff_base_s=0.002, retry_backoff_max_s=0.01)
+FAST_ASYNC = AsyncInvokeOptions(retry_backoff_base_s=0.002, retry_backoff_max_s=0.01)
 
 
 def _topology(*rules: Rule, functions: tuple[str, ...] = ("record",), env: dict[str, str] | None = None,
-              queues: tuple[str, ...] = ("q", "dlq")) -> Topology:
+              queues: tuple[str, ...] = ("q", "dlq"), **function: Any) -> Topology:
+    """``function``: more Function parameters, for every function (event_invoke_config, dead_letter_queue)."""
     return Topology(name="eb", event_buses=[EventBus("orders")], queues=[Queue(q) for q in queues],
-                    functions=[Function(f, f"{HANDLERS}:{f}", env=env or {}) for f in functions], rules=list(rules))
+                    functions=[Function(f, f"{HANDLERS}:{f}", env=env or {}, **function) for f in functions],
+                    rules=list(rules))
 
 
 def _entry(h: Any, detail: dict[str, Any], source: str = "shop", bus: str = "orders", **extra: Any) -> dict[str, Any]:
@@ -151,26 +166,33 @@ def test_time_given_to_put_events_is_the_event_time(harness_for):  # type: ignor
     assert _calls(h, "record")[0]["time"] == "2024-05-06T07:08:09Z"
 
 
-def test_a_failing_lambda_target_is_retried_then_dead_lettered(harness_for):  # type: ignore[no-untyped-def]
+def test_a_failing_lambda_target_is_retried_by_lambda_and_never_reaches_the_targets_dlq(harness_for):  # type: ignore[no-untyped-def]
+    """EventBridge invokes Lambda asynchronously: delivery succeeds once Lambda accepts the event; the
+    function's errors are Lambda's to retry (1 + 2 by default), then its OnFailure destination gets AWS's record."""
     rule = Rule("orders", {"source": ["shop"]}, bus="orders", targets=[Target(
-        "bad", "function:always_fails", retry_policy=RetryPolicy(maximum_retry_attempts=2),
+        "bad", "function:always_fails", retry_policy=RetryPolicy(maximum_retry_attempts=5),
         dead_letter_queue="queue:dlq")])
-    h = harness_for(_topology(rule, functions=("always_fails",)), eventbridge=FAST)
+    topology = _topology(rule, functions=("always_fails",), queues=("q", "dlq", "failures"),
+                         event_invoke_config=EventInvokeConfig(on_failure="queue:failures"))
+    h = harness_for(topology, eventbridge=FAST, async_invoke=FAST_ASYNC)
     [entry] = h.client("events").put_events(Entries=[_entry(h, {"n": 1})])["Entries"]
     h.drain(10)
-    assert len(_calls(h, "always_fails")) == 3
+    assert len(_calls(h, "always_fails")) == 3  # the first attempt and Lambda's 2 retries, not the target's 5
     assert [e["error_type"] for e in h.trace.of("error", function="always_fails")] == ["ValueError"] * 3
-    [message] = _receive_all(h, "dlq", MessageAttributeNames=["All"])
-    body = json.loads(message["Body"])
-    assert body["id"] == entry["EventId"] and body["detail"] == {"n": 1}
-    attributes = {k: v["StringValue"] for k, v in message["MessageAttributes"].items()}
-    assert attributes == {
-        "RULE_ARN": h.deployment.rules["orders"].arn,
-        "TARGET_ARN": f"arn:aws:lambda:{h.backend.region}:{h.backend.account_id}:function:always_fails",
-        "ERROR_CODE": "ERROR_FROM_TARGET", "ERROR_MESSAGE": "ValueError: poison", "RETRY_ATTEMPTS": "2",
-        "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts"}
-    assert [d["attempt"] for d in h.trace.of("delivery", target="bad")] == [1, 2, 3]
-    assert h.trace.of("dead_letter")[0]["ok"] is True
+    assert _receive_all(h, "dlq") == []  # the rule target's DLQ: only what EventBridge could not deliver
+    assert [(d["attempt"], d["ok"]) for d in h.trace.of("delivery", target="bad")] == [(1, True)]
+    [message] = _receive_all(h, "failures")
+    record = json.loads(message["Body"])
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["requestContext"]["functionArn"] == \
+        f"arn:aws:lambda:{h.backend.region}:{h.backend.account_id}:function:always_fails:$LATEST"
+    assert record["requestPayload"]["id"] == entry["EventId"] and record["requestPayload"]["detail"] == {"n": 1}
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
+    assert record["responsePayload"]["errorType"] == "ValueError"
+    assert record["responsePayload"]["errorMessage"] == "poison"
+    assert set(record) == {"version", "timestamp", "requestContext", "requestPayload", "responseContext",
+                           "responsePayload"}
 
 
 def test_a_target_function_that_does_not_exist_is_dead_lettered_at_once(harness_for):  # type: ignore[no-untyped-def]
@@ -199,15 +221,14 @@ def test_drain_waits_for_pending_deliveries(harness_for):  # type: ignore[no-unt
     assert h.dispatcher.pending() == []
 
 
-def test_drain_reports_a_delivery_still_retrying(harness_for):  # type: ignore[no-untyped-def]
+def test_drain_reports_an_asynchronous_invocation_still_retrying(harness_for):  # type: ignore[no-untyped-def]
     from harness import DrainTimeout
 
-    rule = Rule("orders", {"source": ["shop"]}, bus="orders",
-                targets=[Target("bad", "function:always_fails", retry_policy=RetryPolicy(maximum_retry_attempts=5))])
-    slow_retries = DeliveryOptions(retry_backoff_base_s=5, retry_backoff_max_s=5, jitter=False)
-    h = harness_for(_topology(rule, functions=("always_fails",)), eventbridge=slow_retries)
+    rule = Rule("orders", {"source": ["shop"]}, bus="orders", targets=[Target("bad", "function:always_fails")])
+    slow_retries = AsyncInvokeOptions(retry_backoff_base_s=5, retry_backoff_max_s=5, jitter=False)
+    h = harness_for(_topology(rule, functions=("always_fails",)), eventbridge=FAST, async_invoke=slow_retries)
     h.client("events").put_events(Entries=[_entry(h, {})])
-    with pytest.raises(DrainTimeout, match="rule orders -> target bad .*retrying after attempt 1: ERROR_FROM_TARGET"):
+    with pytest.raises(DrainTimeout, match="function always_fails .*retrying after attempt 1: ValueError: poison"):
         h.drain(0.5)
 
 

@@ -75,11 +75,12 @@ def test_sys_exit_in_an_eventbridge_lambda_target_is_a_function_error(harness_fo
     h = harness_for(_rule_topology("exits"))
     _put_event(h)
     h.drain(20)
-    (error,) = h.trace.of("error", function="fn")
-    assert error["error_type"] == "Runtime.ExitError"
-    (dead,) = h.trace.of("dead_letter")
-    assert dead["error_code"] == "ERROR_FROM_TARGET" and dead["dropped"] is True
-    assert h.dispatcher.stats["dropped"] == 1 and not h.dispatcher.pending()
+    errors = h.trace.of("error", function="fn")  # Lambda's asynchronous invocation: 1 attempt + 2 retries
+    assert [e["error_type"] for e in errors] == ["Runtime.ExitError"] * 3
+    (dropped,) = h.trace.of("async_destination")
+    assert dropped["dropped"] is True and dropped["condition"] == "RetriesExhausted"
+    assert h.dispatcher.stats["succeeded"] == 1 and not h.dispatcher.pending()  # Lambda accepted the event
+    assert h.runtime.async_invoker.function_stats()["fn"]["dropped"] == 1
 
 
 # -- one invocation path: worker cold starts are recorded for EventBridge targets too ------------------------

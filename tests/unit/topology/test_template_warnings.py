@@ -27,7 +27,7 @@ EXPECTED = [
     "Events.Http (Api): event type not supported; event left out; "
     "Environment.Variables.SHARED_TABLE: intrinsic Fn::ImportValue is not supported; the property is left out",
     "NodeWorker (AWS::Serverless::Function): Runtime nodejs20.x: only Python functions are run; function left out",
-    "Legacy (AWS::Lambda::Function): properties not supported: DeadLetterConfig; Code: no local directory (no "
+    "Legacy (AWS::Lambda::Function): Code: no local directory (no "
     "aws:asset:path metadata); the handler is imported from --handlers or the current directory",
     "Nightly (AWS::Events::Rule): properties not supported: ScheduleExpression; no EventPattern (only "
     "event-pattern rules run): rule left out",

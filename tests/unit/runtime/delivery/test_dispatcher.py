@@ -22,13 +22,19 @@ FN = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:fn"
 DLQ = f"arn:aws:sqs:{REGION}:{ACCOUNT}:dlq"
 QUEUE = f"arn:aws:sqs:{REGION}:{ACCOUNT}:q"
 TOPIC = f"arn:aws:sns:{REGION}:{ACCOUNT}:t"
+FLAKY = f"arn:aws:sqs:{REGION}:{ACCOUNT}:flaky"  # a target whose SendMessage is throttled (FakeSQS)
 FAST = DeliveryOptions(retry_backoff_base_s=0.001, retry_backoff_max_s=0.004)
 
 
 class FakeSQS:
+    """Queues by name; SendMessage to ``flaky`` is throttled ``flaky_failures`` times (-1: always)."""
+
     def __init__(self, queues: set[str]) -> None:
         self.queues = queues
         self.sent: list[dict[str, Any]] = []
+        self.flaky_failures = -1
+        self.tries: list[float] = []
+        self.on_try: Callable[[], None] = lambda: None
 
     def get_queue_url(self, QueueName: str, QueueOwnerAWSAccountId: str) -> dict[str, str]:  # noqa: N803
         if QueueName not in self.queues:
@@ -37,6 +43,12 @@ class FakeSQS:
         return {"QueueUrl": f"http://sqs/{QueueOwnerAWSAccountId}/{QueueName}"}
 
     def send_message(self, **kwargs: Any) -> dict[str, str]:
+        if kwargs["QueueUrl"].endswith("/flaky"):
+            self.tries.append(time.monotonic())
+            self.on_try()
+            if self.flaky_failures:
+                self.flaky_failures -= 1
+                raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "SendMessage")
         self.sent.append(kwargs)
         return {"MessageId": "m"}
 
@@ -54,7 +66,7 @@ class FakeSNS:
 
 
 class FakeBackend:
-    def __init__(self, queues: set[str] = frozenset({"dlq", "q"}), topics: set[str] = frozenset({TOPIC})) -> None:
+    def __init__(self, queues: set[str] = frozenset({"dlq", "q", "flaky"}), topics: set[str] = frozenset({TOPIC})) -> None:
         self.sqs, self.sns = FakeSQS(set(queues)), FakeSNS(set(topics))
 
     def client(self, service: str) -> Any:
@@ -145,10 +157,14 @@ def test_a_lambda_target_gets_the_event_and_everything_is_traced(setups: Any) ->
     [event] = s.invoker.events
     assert event["id"] == event_id and event["detail"] == {"n": 1} and event["source"] == "shop"
     kinds = [e["kind"] for e in s.trace.events]
-    assert kinds == ["bus_event", "invoke", "log", "result", "delivery"]
-    bus_event, invoke, log, _, delivery = s.trace.events
+    # the delivery ends when Lambda accepts the event; the invocation runs on Lambda's side, meanwhile
+    assert [k for k in kinds if k in ("bus_event", "async_invoke", "delivery")] == \
+        ["bus_event", "async_invoke", "delivery"]
+    assert [k for k in kinds if k in ("invoke", "log", "result")] == ["invoke", "log", "result"]
+    [bus_event], [invoke], [log], [delivery] = (s.trace.of(k) for k in ("bus_event", "invoke", "log", "delivery"))
     assert bus_event["matched_rules"] == ["logical-r"] and bus_event["detail"] == {"n": 1}
     assert invoke["function"] == "fn" and invoke["rule"] == "logical-r" and invoke["event"] == event
+    assert invoke["source"] == "eventbridge" and invoke["request_id"] == s.trace.of("async_invoke")[0]["request_id"]
     assert log["message"] == "hi"
     assert delivery["ok"] is True and delivery["attempt"] == 1 and delivery["target"] == "f"
     assert s.dispatcher.stats["succeeded"] == 1
@@ -163,17 +179,28 @@ def test_each_target_gets_its_own_copy_of_the_event(setups: Any) -> None:
     assert s.trace.of("bus_event")[0]["detail"] == {"n": 1}
 
 
-def test_a_failing_lambda_is_retried_then_dead_lettered_in_aws_shape(setups: Any) -> None:
-    s = setups([{"Id": "f", "Arn": FN, "RetryPolicy": {"MaximumRetryAttempts": 2},
+def test_a_failing_lambda_is_lambdas_to_retry_and_the_target_is_delivered(setups: Any) -> None:
+    s = setups([{"Id": "f", "Arn": FN, "RetryPolicy": {"MaximumRetryAttempts": 5},
                  "DeadLetterConfig": {"Arn": DLQ}}], invoker=FakeInvoker(failures=-1))
+    s.put({"n": 1})
+    s.wait()
+    assert len(s.invoker.events) == 3  # Lambda's first attempt and its 2 retries (not the target's RetryPolicy)
+    assert s.backend.sqs.sent == []  # a function error never reaches the rule target's DLQ
+    assert [(d["attempt"], d["ok"]) for d in s.trace.of("delivery")] == [(1, True)]
+    assert s.dispatcher.stats["succeeded"] == 1 and s.dispatcher.stats["dead_lettered"] == 0
+
+
+def test_a_failing_target_is_retried_then_dead_lettered_in_aws_shape(setups: Any) -> None:
+    s = setups([{"Id": "f", "Arn": FLAKY, "RetryPolicy": {"MaximumRetryAttempts": 2},
+                 "DeadLetterConfig": {"Arn": DLQ}}])
     [event_id] = s.put({"n": 1})
     s.wait()
-    assert len(s.invoker.events) == 3  # the first attempt and 2 retries
+    assert len(s.backend.sqs.tries) == 3  # the first attempt and 2 retries
     [message] = s.backend.sqs.sent
     assert message["QueueUrl"] == f"http://sqs/{ACCOUNT}/dlq"
     assert json.loads(message["MessageBody"])["id"] == event_id  # the original event is the body
-    assert attributes(message) == {"RULE_ARN": s.rule.arn, "TARGET_ARN": FN, "ERROR_CODE": "ERROR_FROM_TARGET",
-                                   "ERROR_MESSAGE": "ValueError: poison", "RETRY_ATTEMPTS": "2",
+    assert attributes(message) == {"RULE_ARN": s.rule.arn, "TARGET_ARN": FLAKY, "ERROR_CODE": "THROTTLING",
+                                   "ERROR_MESSAGE": "slow down", "RETRY_ATTEMPTS": "2",
                                    "EXHAUSTED_RETRY_CONDITION": "MaximumRetryAttempts"}
     deliveries = s.trace.of("delivery")
     assert [(d["attempt"], d["ok"], d["will_retry"]) for d in deliveries] == \
@@ -185,14 +212,17 @@ def test_a_failing_lambda_is_retried_then_dead_lettered_in_aws_shape(setups: Any
 
 def test_retries_back_off_exponentially(setups: Any) -> None:
     opts = DeliveryOptions(retry_backoff_base_s=0.02, retry_backoff_max_s=1.0, jitter=False)
-    s = setups([{"Id": "f", "Arn": FN, "RetryPolicy": {"MaximumRetryAttempts": 3}}],
-               invoker=FakeInvoker(failures=3), options=opts)
+    backend = FakeBackend()
+    backend.sqs.flaky_failures = 3
+    s = setups([{"Id": "f", "Arn": FLAKY, "RetryPolicy": {"MaximumRetryAttempts": 3}}], backend=backend, options=opts)
     s.put({})
     s.wait()
-    gaps = [b - a for a, b in zip(s.invoker.times, s.invoker.times[1:], strict=False)]
+    tries = s.backend.sqs.tries
+    gaps = [b - a for a, b in zip(tries, tries[1:], strict=False)]
     assert len(gaps) == 3 and gaps[0] >= 0.02 and gaps[1] >= 0.04 and gaps[2] >= 0.08
     assert [d["backoff_s"] for d in s.trace.of("delivery") if not d["ok"]] == [0.02, 0.04, 0.08]
-    assert s.trace.of("delivery")[-1]["ok"] is True and not s.backend.sqs.sent
+    assert s.trace.of("delivery")[-1]["ok"] is True and [m["QueueUrl"] for m in s.backend.sqs.sent] == \
+        [f"http://sqs/{ACCOUNT}/flaky"]
 
 
 def test_backoff_is_capped_and_jittered() -> None:
@@ -205,23 +235,24 @@ def test_backoff_is_capped_and_jittered() -> None:
 
 
 def test_no_retries_with_maximum_retry_attempts_zero(setups: Any) -> None:
-    s = setups([{"Id": "f", "Arn": FN, "RetryPolicy": {"MaximumRetryAttempts": 0},
-                 "DeadLetterConfig": {"Arn": DLQ}}], invoker=FakeInvoker(failures=-1))
+    s = setups([{"Id": "f", "Arn": FLAKY, "RetryPolicy": {"MaximumRetryAttempts": 0},
+                 "DeadLetterConfig": {"Arn": DLQ}}])
     s.put({})
     s.wait()
-    assert len(s.invoker.events) == 1
+    assert len(s.backend.sqs.tries) == 1
     assert attributes(s.backend.sqs.sent[0])["RETRY_ATTEMPTS"] == "0"
 
 
 def test_maximum_event_age_ends_the_retries(setups: Any) -> None:
     clock = [1000.0]
-    invoker = FakeInvoker(failures=-1, on_invoke=lambda e: clock.__setitem__(0, clock[0] + 40))
-    s = setups([{"Id": "f", "Arn": FN, "RetryPolicy": {"MaximumEventAgeInSeconds": 60},
-                 "DeadLetterConfig": {"Arn": DLQ}}], invoker=invoker, now=lambda: clock[0])
+    backend = FakeBackend()
+    backend.sqs.on_try = lambda: clock.__setitem__(0, clock[0] + 40)  # each attempt takes 40 s
+    s = setups([{"Id": "f", "Arn": FLAKY, "RetryPolicy": {"MaximumEventAgeInSeconds": 60},
+                 "DeadLetterConfig": {"Arn": DLQ}}], backend=backend, now=lambda: clock[0])
     results, accepted = s.model.put_events([{"Source": "shop", "DetailType": "t", "Detail": "{}"}], now=1000.0)
     s.dispatcher.accept([(e, e.matches) for e in accepted])
     s.wait()
-    assert len(invoker.events) == 2  # at 40 s the age allows one more try; at 80 s it does not
+    assert len(backend.sqs.tries) == 2  # at 40 s the age allows one more try; at 80 s it does not
     assert attributes(s.backend.sqs.sent[0])["EXHAUSTED_RETRY_CONDITION"] == "MaximumEventAgeInSeconds"
     assert attributes(s.backend.sqs.sent[0])["RETRY_ATTEMPTS"] == "1"
 
@@ -239,7 +270,7 @@ def test_a_missing_function_goes_to_the_dlq_at_once(setups: Any) -> None:
 
 
 def test_without_a_dlq_the_event_is_dropped_and_traced(setups: Any) -> None:
-    s = setups([{"Id": "f", "Arn": FN, "RetryPolicy": {"MaximumRetryAttempts": 1}}], invoker=FakeInvoker(failures=-1))
+    s = setups([{"Id": "f", "Arn": FLAKY, "RetryPolicy": {"MaximumRetryAttempts": 1}}])
     s.put({})
     s.wait()
     [dead] = s.trace.of("dead_letter")
@@ -287,15 +318,14 @@ def test_sns_targets_publish_and_a_missing_topic_is_no_resource(setups: Any) -> 
 
 def test_pending_describes_what_drain_waits_for(setups: Any) -> None:
     slow = DeliveryOptions(retry_backoff_base_s=30, retry_backoff_max_s=30, jitter=False)
-    s = setups([{"Id": "f", "Arn": FN}], invoker=FakeInvoker(failures=-1), options=slow)
+    s = setups([{"Id": "f", "Arn": FLAKY}], options=slow)
     s.put({})
     with s.cond:
         assert s.cond.wait_for(lambda: s.trace.of("delivery"), 5)
     [line] = s.dispatcher.pending()
-    assert "rule logical-r -> target f" in line and "retrying after attempt 1: ERROR_FROM_TARGET: ValueError: poison" \
-        in line
+    assert "rule logical-r -> target f" in line and "retrying after attempt 1: THROTTLING: slow down" in line
     s.dispatcher.stop()  # abandons the retry
-    assert len(s.invoker.events) == 1
+    assert len(s.backend.sqs.tries) == 1
 
 
 def test_a_new_target_service_is_one_registry_entry(setups: Any) -> None:
@@ -351,12 +381,12 @@ class ExitingInvoker(FakeInvoker):
 
 
 def test_an_exit_escaping_the_invoker_is_a_function_error_and_the_worker_lives(setups: Any) -> None:
-    s = setups([{"Id": "f", "Arn": FN, "RetryPolicy": {"MaximumRetryAttempts": 0}}], invoker=ExitingInvoker())
+    s = setups([{"Id": "f", "Arn": FN}], invoker=ExitingInvoker())
     s.put({}, {})
     s.wait()
-    assert [e["error_type"] for e in s.trace.of("error")] == ["Runtime.ExitError", "Runtime.ExitError"]
-    assert [d["error_code"] for d in s.trace.of("delivery")] == ["ERROR_FROM_TARGET", "ERROR_FROM_TARGET"]
-    assert s.dispatcher.stats["dropped"] == 2 and not s.dispatcher.problems()
+    assert [e["error_type"] for e in s.trace.of("error")] == ["Runtime.ExitError"] * 6  # 2 events, 3 attempts each
+    assert [d["ok"] for d in s.trace.of("delivery")] == [True, True]  # Lambda accepted both
+    assert s.dispatcher.async_invoker.function_stats()["fn"]["dropped"] == 2 and not s.dispatcher.problems()
 
 
 def test_every_target_is_accounted_for_and_a_dead_worker_is_a_problem(setups: Any) -> None:
