@@ -95,4 +95,4 @@ def test_options_are_grouped_and_a_backend_must_be_registered(pytester: pytest.P
     assert all(opt in group.split("\n\n")[0] for opt in ("--harness-backend", "--harness-keep", "--harness-trace-dir"))
     result = pytester.runpytest("--harness-backend", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--harness-backend: invalid choice: 'nope' (choose from 'embedded'*"])
+    result.stderr.fnmatch_lines(["*--harness-backend: invalid choice: 'nope' (choose from *'embedded'*"])
