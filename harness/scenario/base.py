@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from harness.scenario.config import Option, ScenarioConfig, options_of
@@ -63,6 +64,8 @@ class Scenario(ABC, Generic[C, P]):
     unit: ClassVar[str] = "items"
     #: longer help for ``harness run NAME --help`` (defaults to the summary)
     description: ClassVar[str] = ""
+    #: check name -> its likely causes, shown under the check when it fails (terminal and JSON)
+    causes: ClassVar[Mapping[str, Sequence[str]]] = {}
 
     @property
     def variants(self) -> tuple[str, ...]:

@@ -46,6 +46,25 @@ class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
     The report lists every AWS call the functions made.
     Variants: fixed, as_published (the article's aggregator, bugs included)."""
     Config = OrderAggregatorConfig
+    causes = {
+        "one_invoice_per_eligible_order": [
+            "the aggregator misses orders: it reads only Records[0] of a batch (see records_handled)",
+            "the aggregated event's Detail is not JSON, so the bus rejects it and the rule never fires",
+            "the rule invoices on both checks existing, not both PASSED (spurious invoices)",
+            "the invoice function is not idempotent, so a repeated event makes a second invoice"],
+        "aggregated_detail_matches": [
+            "the Detail is a literal string (e.g. 'json.dumps(event_status)'), not the JSON of the order's events",
+            "the aggregator reads the order's events with a filtered Scan that misses some, or reads stale items"],
+        "no_invoice_before_both_checks": [
+            "the rule's pattern asks only that both checks exist, not that both are PASSED"],
+        "records_handled": [
+            "the handler processed fewer records than it was given, e.g. it reads only Records[0]"],
+        "cost_bound": [
+            "the aggregator Scans the table (every item read for every record) instead of a Query by order_id"],
+        "rejections": [
+            "no 'Order Rejected' event is put for an order whose final check FAILED, or one is put for an order "
+            "that never had a FAILED check"],
+    }
     unit = "writes"
 
     def generate(self, config: OrderAggregatorConfig) -> OrderPlan:
