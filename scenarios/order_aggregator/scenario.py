@@ -105,7 +105,7 @@ class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
             "aggregated_events_rejected_by_bus": sum(1 for e in aggregated if not e["accepted"]),
             "records_delivered": len(obs["records_delivered"]),
             "records_processed": len(obs["records_processed"]),
-            "orders_rejected": len(obs["rejected"]),
+            "rejected": len(obs["rejected"]),
         }
         timings = run_timings(trace, rate="writes_per_s", count=len(plan.writes), latency_ms=invoice_lat,
                               basis="invoice created minus the order's last write (includes the batching window)")
