@@ -70,10 +70,14 @@ def test_up_with_a_prefix_aws_would_reject_exits_2_before_anything_starts() -> N
     assert code == 2 and "prefix 'bad name!' makes names AWS would reject" in out and _no_traceback(out), out
 
 
-def test_judge_refuses_a_non_utf8_trace(tmp_path: Path) -> None:
+def test_judge_and_trace_refuse_a_non_utf8_or_5000_deep_trace(tmp_path: Path) -> None:
     (tmp_path / "t.jsonl").write_bytes(b'{"kind": "scenario", "name": "caf\xe9"}\n')
-    code, out = _harness("judge", str(tmp_path / "t.jsonl"))
-    assert code == 2 and "not a JSON-lines trace" in out and _no_traceback(out), out
+    (tmp_path / "deep.jsonl").write_text("[" * 5000 + "]" * 5000 + "\n")
+    for path in ("t.jsonl", "deep.jsonl"):
+        code, out = _harness("judge", str(tmp_path / path))
+        assert code == 2 and "not a JSON-lines trace" in out and _no_traceback(out), out
+        code, out = _harness("trace", str(tmp_path / path))
+        assert code == 2 and ("UTF-8" in out or "not JSON" in out) and _no_traceback(out), out
 
 
 # -- output paths: checked before the run, the report printed before they are written -------------
