@@ -117,6 +117,10 @@ class HarnessFactory:
 
         out = []
         for h in self.started:
+            try:
+                h.runtime
+            except RuntimeError:
+                continue  # the test stopped it itself: its runtime, and its accounting, are gone
             def wrong() -> list[str]:
                 return imbalances({n: s.as_dict() for n, s in h.stats().items()},
                                   {f"{r} -> {t}": c for (r, t), c in h.dispatcher.target_stats().items()})

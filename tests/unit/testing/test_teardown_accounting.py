@@ -24,6 +24,7 @@ class _Harness:
     """What the check reads of a started Harness: its stats, its targets' ledgers, drain, prefix."""
 
     prefix = "gw0-abc-"
+    runtime = object()  # a running harness
 
     def __init__(self, stats: MappingStats, targets: dict[tuple[str, str], dict[str, int]] | None = None) -> None:
         self._stats, self.dispatcher, self.drains = stats, _Dispatcher(targets or {}), 0
