@@ -10,18 +10,43 @@ import click
 from harness.topology import FilterCriteria, ValidationException
 
 
+#: deeper JSON is refused: Python's parser and the pattern compiler recurse once per level
+MAX_JSON_DEPTH = 100
+
+
 def json_arg(value: str, what: str) -> Any:
-    """JSON text, or @path to a file holding it."""
+    """JSON text, or @path to a UTF-8 file holding it; anything else is a usage error naming ``what``."""
     text = value
     if value.startswith("@"):
         try:
-            text = Path(value[1:]).read_text()
+            text = Path(value[1:]).read_bytes().decode("utf-8")
         except OSError as e:
             raise click.BadParameter(f"cannot read {value[1:]}: {e.strerror}", param_hint=what) from None
+        except UnicodeDecodeError as e:
+            raise click.BadParameter(f"{value[1:]} is not UTF-8 text (byte {e.start}: {e.reason})",
+                                     param_hint=what) from None
     try:
-        return json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as e:
         raise click.BadParameter(f"not valid JSON: {e}", param_hint=what) from None
+    except RecursionError:
+        data = None  # nested too deep even to parse
+    if (data is None and text.strip() != "null") or _depth(data) > MAX_JSON_DEPTH:
+        raise click.BadParameter(f"JSON nested deeper than {MAX_JSON_DEPTH} levels", param_hint=what)
+    return data
+
+
+def _depth(value: Any) -> int:
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        deepest = max(deepest, d)
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return deepest
 
 
 @click.command("test-filter")

@@ -22,7 +22,7 @@ def _read(path: str) -> list[dict[str, Any]]:
                     continue
                 try:
                     event = json.loads(line)
-                except ValueError as e:
+                except (ValueError, RecursionError) as e:
                     raise click.BadParameter(f"line {number} is not JSON: {e}", param_hint="FILE") from None
                 if not isinstance(event, dict) or "kind" not in event:
                     raise click.BadParameter(f"line {number} is not a trace event", param_hint="FILE")

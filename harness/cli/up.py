@@ -3,29 +3,18 @@ from __future__ import annotations
 
 import shlex
 import signal
-import sys
 import threading
-from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from rich.console import Console
 
 from harness.cli.backend import backend_options, select_backend
 from harness.cli.checks import handler_problems
+from harness.cli.exits import HARNESS_FAILED, check_output_path, describe, fail, failure_code
 from harness.cli.sources import load_topology, topology_options
 from harness.cli.live import JsonLinesSink, LiveConsole, StatusBar, stats_table, status_line
 from harness.topology import ValidationException
-
-EXIT_BAD_INPUT = 2
-EXIT_HARNESS_FAILED = 3
-
-
-def fail(message: str, code: int = EXIT_BAD_INPUT) -> NoReturn:
-    """One ``Error:`` line (or a few), no traceback, a distinct exit code."""
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
-
 
 @click.command()
 @topology_options
@@ -75,7 +64,7 @@ def up(topology_path: str | None, template_path: str | None, parameters: tuple[s
             h.start()
         except Exception as e:  # a backend or deploy failure: name it, no traceback
             h.stop()
-            fail(f"the harness could not start: {type(e).__name__}: {e}", EXIT_HARNESS_FAILED)
+            fail(f"the harness could not start: {describe(e)}", failure_code(e))
         died: list[BaseException] = []
         stop = threading.Event()
         h.backend.on_failure(lambda e: (died.append(e), stop.set()))  # a server died: stop waiting, say which
@@ -90,7 +79,7 @@ def up(topology_path: str | None, template_path: str | None, parameters: tuple[s
         console.print(stats_table(h.stats()))
         h.stop()
         if died:
-            fail(str(died[0]), EXIT_HARNESS_FAILED)
+            fail(str(died[0]), HARNESS_FAILED)
     finally:
         signal.signal(signal.SIGTERM, previous)
         for u in unsubscribe:
@@ -108,8 +97,7 @@ def _open_trace(path: str | None) -> JsonLinesSink | None:
     """Checked before anything starts: a run must not end in 'cannot write the trace'."""
     if path is None:
         return None
-    if Path(path).is_dir() or not Path(path).resolve().parent.is_dir():
-        fail(f"--trace {path}: not a file in an existing directory")
+    check_output_path(path, "--trace")
     try:
         return JsonLinesSink(path)
     except OSError as e:

@@ -8,7 +8,8 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Check:
-    """A named verdict with the numbers behind it, so a failing report explains itself."""
+    """A named verdict with the numbers behind it, so a failing report explains itself; ``causes``: what
+    most likely makes it fail (the scenario's table, attached to a failed check by the driver)."""
 
     name: str
     passed: bool
@@ -16,6 +17,7 @@ class Check:
     actual: Any
     detail: str = ""
     examples: list[Any] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from harness.scenario.base import NoProgress, Progress, Scenario
 from harness.scenario.config import Option, ScenarioConfig, option, options_of
-from harness.scenario.driver import judge, judge_file, run
+from harness.scenario.driver import judge, judge_file, run, run_traced
 from harness.scenario.observations import TraceNotJudgeable, observe, observed, observed_each
 from harness.scenario.registry import ScenarioLoadError, UnknownScenario
 from harness.scenario.report import Report, api_call_table, run_report, run_timings
 
 __all__ = ["NoProgress", "Option", "Progress", "Report", "Scenario", "ScenarioConfig", "ScenarioLoadError",
            "TraceNotJudgeable", "UnknownScenario", "api_call_table", "judge", "judge_file", "observe", "observed",
-           "observed_each", "option", "options_of", "run", "run_report", "run_timings"]
+           "observed_each", "option", "options_of", "run", "run_report", "run_timings", "run_traced"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from harness.scenario.config import Option, ScenarioConfig, options_of
@@ -65,6 +66,8 @@ class Scenario(ABC, Generic[C, P]):
     description: ClassVar[str] = ""
     #: set (a ``harness.scenario.matrix.Reliability``) to join the reliability matrix
     reliability: ClassVar[Any] = None
+    #: check name -> its likely causes, shown under the check when it fails (terminal and JSON)
+    causes: ClassVar[Mapping[str, Sequence[str]]] = {}
 
     @property
     def variants(self) -> tuple[str, ...]:

@@ -13,6 +13,8 @@ from dataclasses import MISSING, Field, asdict, dataclass, field, fields
 from functools import cache
 from typing import Any, ClassVar, TypeVar
 
+from harness.backends import BACKENDS
+
 _OPTION = "streamharness.option"
 _TYPES = (int, float, str, bool)
 C = TypeVar("C", bound="ScenarioConfig")
@@ -74,7 +76,7 @@ class ScenarioConfig:
 
     variant: str = ""
     seed: int = option(7, "Seed: the same seed gives the same plan.")
-    backend: str = option("embedded", "Backend the pipeline runs on.")
+    backend: str = option("embedded", "Backend the pipeline runs on.", choices=tuple(sorted(BACKENDS)))
     drain_timeout: float = 120.0
 
     def __post_init__(self) -> None:

@@ -7,7 +7,7 @@ keep working) and one terminal form (``harness.cli.report.render``). A report re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from harness.oracles.checks import Check
@@ -56,6 +56,12 @@ class Report:
                 return c
         raise KeyError(f"no check {name!r} in the {self.scenario} report (checks: "
                        f"{', '.join(c.name for c in self.checks)})")
+
+    def explained(self, causes: Mapping[str, Sequence[str]], checks: Sequence[Check] | None = None) -> Report:
+        """This report with ``checks`` (default: its own), each failed one given its likely ``causes``."""
+        return replace(self, checks=tuple(c if c.passed or c.name not in causes else
+                                          replace(c, causes=list(causes[c.name]))
+                                          for c in (self.checks if checks is None else checks)))
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"scenario": self.scenario, "variant": self.variant, "backend": self.backend,

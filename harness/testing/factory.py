@@ -108,6 +108,30 @@ class HarnessFactory:
             parts.append(head + "\n" + summarize(h.trace.events))
         return "\n\n".join(parts)
 
+    def unbalanced(self, settle_s: float = 5.0) -> list[str]:
+        """Each started harness's mappings and rule targets whose accounting does not hold (seen ==
+        succeeded + filtered + given_up + dropped; accepted == delivered + dead-lettered + dropped), after
+        letting work still in flight finish for up to ``settle_s``."""
+        from harness.oracles.accounting import imbalances
+        from harness.runtime.runtime import DrainError
+
+        out = []
+        for h in self.started:
+            try:
+                h.runtime
+            except RuntimeError:
+                continue  # the test stopped it itself: its runtime, and its accounting, are gone
+            def wrong() -> list[str]:
+                return imbalances({n: s.as_dict() for n, s in h.stats().items()},
+                                  {f"{r} -> {t}": c for (r, t), c in h.dispatcher.target_stats().items()})
+            if wrong():
+                try:
+                    h.drain(settle_s)
+                except DrainError:
+                    pass  # what is still wrong is reported below
+            out += [f"harness {h.prefix!r}: {line}" for line in wrong()]
+        return out
+
     def close(self) -> None:
         """Stop every harness even if one fails to, then write the traces; the first error is raised."""
         error: BaseException | None = None

@@ -15,6 +15,8 @@ from harness.backends import BACKENDS, Backend, create_backend
 from harness.testing.factory import HarnessFactory
 
 MARKER = "harness_topology"
+#: a test that leaves a pipeline unbalanced on purpose (e.g. it kills a runtime thread) says so with this
+UNBALANCED = "harness_unbalanced"
 SECTION = "streamharness trace summary"
 _FACTORY = pytest.StashKey[HarnessFactory]()
 
@@ -33,6 +35,10 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", f"{MARKER}(topology, **harness_kwargs): the topology (a Topology or a file path) that the "
                    "`harness` fixture starts when called without one; keyword arguments go to every Harness")
+    config.addinivalue_line(
+        "markers", f"{UNBALANCED}: the test leaves a pipeline whose accounting does not hold on purpose; without "
+                   "it, a test whose harness ends with seen != handled + filtered + given up + dropped (or a rule "
+                   "target's accepted != delivered + dead-lettered) fails at teardown")
 
 
 def worker_id(config: pytest.Config) -> str:
@@ -94,8 +100,16 @@ def harness(request: pytest.FixtureRequest, harness_backend: Backend) -> Iterato
     request.node.stash[_FACTORY] = factory
     try:
         yield factory
+        check_accounting(factory, request.node)
     finally:
         factory.close()
+
+
+def check_accounting(factory: HarnessFactory, node: pytest.Item) -> None:
+    """After a test: every harness it started balanced, unless the test is marked ``harness_unbalanced``."""
+    if node.get_closest_marker(UNBALANCED) is None and (wrong := factory.unbalanced()):
+        pytest.fail("the accounting identity does not hold after the test:\n  " + "\n  ".join(wrong),
+                    pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -112,4 +126,4 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
             report.sections.append((SECTION, f"(no summary: {type(e).__name__}: {e})"))
 
 
-__all__ = ["harness", "harness_backend", "harness_backend_options", "trace_file_name", "worker_id"]
+__all__ = ["check_accounting", "harness", "harness_backend", "harness_backend_options", "trace_file_name", "worker_id"]

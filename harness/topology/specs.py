@@ -343,7 +343,15 @@ class FilterCriteria:
         if isinstance(value, Mapping):
             if "Filters" not in value:
                 raise ValidationException("FilterCriteria must have a 'Filters' list", parameter="FilterCriteria")
-            return cls(tuple(f["Pattern"] if isinstance(f, Mapping) else f for f in value["Filters"]))
+            filters = value["Filters"]
+            if not isinstance(filters, (list, tuple)):
+                raise ValidationException(f"FilterCriteria.Filters must be a list, not {type(filters).__name__}",
+                                          parameter="FilterCriteria")
+            missing = [i for i, f in enumerate(filters) if isinstance(f, Mapping) and "Pattern" not in f]
+            if missing:
+                raise ValidationException(f"FilterCriteria.Filters[{missing[0]}] has no 'Pattern'",
+                                          parameter="FilterCriteria")
+            return cls(tuple(f["Pattern"] if isinstance(f, Mapping) else f for f in filters))
         return cls(tuple(value))
 
     def to_aws(self) -> dict[str, Any]:

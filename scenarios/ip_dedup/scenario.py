@@ -56,6 +56,19 @@ class IpDedup(Scenario[IpDedupConfig, Flood]):
     unit = "packets"
     reliability = Reliability(small={"packets": 300, "ips": 40, "slots": 2, "batch_size": 20, "producers": 1},
                               poison_key=lambda plan: plan.slots[0][0].ip)
+    causes = {
+        "insert_only": ["the mapping's FilterCriteria does not keep INSERTs only (a MODIFY or REMOVE reached the "
+                        "detector)"],
+        "dedup_count": ["the detector does not delete the item, so later packets of an IP are MODIFYs (filtered out) "
+                        "and the IP is never checked again",
+                        "the detector checks an IP more than once per slot, e.g. it does not filter MODIFYs"],
+        "per_ip_alternation": ["an IP's item is not deleted after its check, so its stream reads INSERT MODIFY "
+                               "MODIFY ... instead of INSERT ... REMOVE",
+                               "a check was logged for a record that was not an INSERT"],
+        "alerts": ["the detector does not send an alert for a dangerous IP it never checked (see dedup_count)",
+                   "the detector alerts for an IP that is not on the blocklist"],
+        "table_empty": ["the detector does not delete the items it checked"],
+    }
 
     def generate(self, config: IpDedupConfig) -> Flood:
         return generate_flood(config.packets, config.ips, config.slots, config.seed,

@@ -274,7 +274,8 @@ class OrderPlan:
             "orders": len(self.orders),
             "writes": len(self.writes),
             "eligible": sum(t.should_invoice for t in truths),
-            "rejected": sum(t.should_reject for t in truths),
+            "must_reject": sum(t.should_reject for t in truths),  # the rejections check's words
+            "may_reject": sum(t.may_reject for t in truths),
             "missing_check": sum(bool(t.missing_checks) for t in truths),
             "duplicates": sum(t.duplicates for t in truths),
             "rechecks": sum(t.rechecks for t in truths),

@@ -47,6 +47,25 @@ class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
     The report lists every AWS call the functions made.
     Variants: fixed, as_published (the article's aggregator, bugs included)."""
     Config = OrderAggregatorConfig
+    causes = {
+        "one_invoice_per_eligible_order": [
+            "the aggregator misses orders: it reads only Records[0] of a batch (see records_handled)",
+            "the aggregated event's Detail is not JSON, so the bus rejects it and the rule never fires",
+            "the rule invoices on both checks existing, not both PASSED (spurious invoices)",
+            "the invoice function is not idempotent, so a repeated event makes a second invoice"],
+        "aggregated_detail_matches": [
+            "the Detail is a literal string (e.g. 'json.dumps(event_status)'), not the JSON of the order's events",
+            "the aggregator reads the order's events with a filtered Scan that misses some, or reads stale items"],
+        "no_invoice_before_both_checks": [
+            "the rule's pattern asks only that both checks exist, not that both are PASSED"],
+        "records_handled": [
+            "the handler processed fewer records than it was given, e.g. it reads only Records[0]"],
+        "cost_bound": [
+            "the aggregator Scans the table (every item read for every record) instead of a Query by order_id"],
+        "rejections": [
+            "no 'Order Rejected' event is put for an order whose final check FAILED, or one is put for an order "
+            "that never had a FAILED check"],
+    }
     unit = "writes"
     reliability = Reliability(small={"orders": 12, "batch_size": 5, "window": 0}, variant="fixed",
                               poison_key=lambda plan: plan.orders[0].order_id)
@@ -89,7 +108,7 @@ class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
             "aggregated_events_rejected_by_bus": sum(1 for e in aggregated if not e["accepted"]),
             "records_delivered": len(obs["records_delivered"]),
             "records_processed": len(obs["records_processed"]),
-            "orders_rejected": len(obs["rejected"]),
+            "rejected": len(obs["rejected"]),
         }
         timings = run_timings(trace, rate="writes_per_s", count=len(plan.writes), latency_ms=invoice_lat,
                               basis="invoice created minus the order's last write (includes the batching window)")

@@ -13,6 +13,7 @@ from harness import EngineOptions, Harness
 from harness.backends import Backend
 from harness.testing import HarnessFactory
 from harness.backends import LocalStackBackend
+from harness.testing.plugin import check_accounting
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE))  # esm_handlers.py is found like a user's handler module
@@ -31,12 +32,15 @@ def backend(harness_backend: Backend) -> Backend:
     return harness_backend
 
 
-def harness_factory(backend: Backend, prefix: str = "t") -> Iterator[HarnessFactory]:
+def harness_factory(backend: Backend, prefix: str = "t", node: pytest.Item | None = None) -> Iterator[HarnessFactory]:
     """Start Harnesses for topologies on a backend of a test's own (a fresh prefix each, FAST retries);
-    stopped and torn down when the generator is closed."""
+    stopped and torn down when the generator is closed; given the test's ``node``, their accounting is
+    checked first (see harness.testing.plugin.check_accounting)."""
     factory = HarnessFactory(backend, prefix, options=FAST)
     try:
         yield factory
+        if node is not None:
+            check_accounting(factory, node)
     finally:
         factory.close()
 

@@ -104,6 +104,9 @@ def resolve_handler(function: Function, fresh: bool = True) -> Handler:
         raise HandlerImportError(
             f"function {function.name}: cannot import module {module_name!r} for handler {function.handler!r}: "
             f"{e} (the current directory and --handlers DIR are on sys.path)") from e
+    except Exception as e:  # the module itself raised (Lambda's Runtime.ImportModuleError / init error)
+        raise HandlerImportError(f"function {function.name}: module {module_name!r} raised at import: "
+                                 f"{type(e).__name__}: {e}") from e
     handler = getattr(module, attr, None)
     if not callable(handler):
         raise HandlerImportError(f"function {function.name}: module {module_name!r} has no callable {attr!r}")

@@ -33,7 +33,7 @@ def test_run_ip_dedup_writes_the_report_and_the_trace_and_judge_reads_it_back(tm
     assert set(report["timings"]) >= {"startup_s", "run_s", "latency_ms"}
     assert set(report["timings"]["latency_ms"]) == {"p50", "p95", "p99"}
     assert {c["name"] for c in report["checks_detail"]} == {
-        "insert_only", "dedup_count", "per_ip_alternation", "alerts", "table_empty"}
+        "insert_only", "dedup_count", "per_ip_alternation", "alerts", "table_empty", "accounting"}
     kinds = {json.loads(line)["kind"] for line in trace_path.read_text().splitlines()}
     assert {"record", "filtered", "batch", "invoke", "result", "log", "checkpoint", "scenario", "observation"} <= kinds
     judged = _run("judge", str(trace_path), "--json", str(tmp_path / "judged.json"), timeout=120)

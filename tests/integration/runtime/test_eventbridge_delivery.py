@@ -221,6 +221,7 @@ def test_drain_waits_for_pending_deliveries(harness_for):  # type: ignore[no-unt
     assert h.dispatcher.pending() == []
 
 
+@pytest.mark.harness_unbalanced  # stuck on purpose: drain must name what is in flight
 def test_drain_reports_an_asynchronous_invocation_still_retrying(harness_for):  # type: ignore[no-untyped-def]
     from harness import DrainTimeout
 

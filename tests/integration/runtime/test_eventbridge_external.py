@@ -28,8 +28,8 @@ def moto_events() -> Iterator[EmbeddedBackend]:
 
 
 @pytest.fixture
-def external_for(moto_events: EmbeddedBackend) -> Iterator[Callable[..., Harness]]:
-    yield from harness_factory(moto_events, prefix="x")
+def external_for(moto_events: EmbeddedBackend, request: pytest.FixtureRequest) -> Iterator[Callable[..., Harness]]:
+    yield from harness_factory(moto_events, prefix="x", node=request.node)
 
 
 def _topology(*rules: Rule, functions: tuple[str, ...] = ("record",)) -> Topology:

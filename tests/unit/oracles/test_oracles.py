@@ -41,7 +41,7 @@ def test_check_equal_pass_and_fail() -> None:
     assert ok.passed and not bad.passed
     assert (bad.name, bad.expected, bad.actual, bad.examples) == ("count", 3, 2, ["missing k1"])
     assert ok.to_dict() == {"name": "count", "passed": True, "expected": 3, "actual": 3,
-                            "detail": "all delivered", "examples": []}
+                            "detail": "all delivered", "examples": [], "causes": []}
 
 
 def test_check_equal_keeps_ten_examples_from_any_iterable() -> None:

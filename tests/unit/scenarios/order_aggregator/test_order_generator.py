@@ -46,7 +46,7 @@ def test_every_kind_of_write_shows_up() -> None:
     plan = generate_orders(400, seed=3)
     s = plan.summary()
     assert s["orders"] == 400 and s["writes"] == len(plan.writes) > 400
-    assert s["eligible"] and s["rejected"] and s["missing_check"] and s["duplicates"] and s["rechecks"] and s["late"]
+    assert s["eligible"] and s["must_reject"] and s["missing_check"] and s["duplicates"] and s["rechecks"] and s["late"]
     kinds = Counter(w.kind for w in plan.writes)
     assert kinds["duplicate"] == s["duplicates"] and kinds["recheck"] == s["rechecks"]
     flips = Counter((prev, w.status) for w, prev in _previous_status(plan) if w.kind == "recheck")
