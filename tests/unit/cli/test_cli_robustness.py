@@ -87,7 +87,7 @@ def run_traced(monkeypatch: pytest.MonkeyPatch, toy_installed: None) -> list[Any
     test puts in ``behaviour``)."""
     behaviour: list[Any] = []
 
-    def fake(scenario: Toy, config: ToyConfig, *, plan: Any, progress: Any) -> tuple[Any, Trace]:
+    def fake(scenario: Toy, config: ToyConfig, *, plan: Any, progress: Any, faults: Any = None) -> tuple[Any, Trace]:
         from harness.scenario.driver import evaluate
 
         progress.stage("slot 2/5", total=10)
