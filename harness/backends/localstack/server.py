@@ -120,7 +120,7 @@ class LocalStackServer:
     def start(self, ready_timeout: float) -> LocalStackServer:
         python, lib = ensure_installed()
         self.root = prepare_root(lib)
-        self.process = ManagedProcess("localstack", argv(python), self.port, self._ready,
+        self.process = ManagedProcess("localstack", argv(python), lambda _port: self._ready(), port=self.port,
                                       env=environment(self.root, self.port))
         try:
             self.process.start().wait_ready(ready_timeout)
