@@ -134,7 +134,7 @@ def test_up_shows_each_invocation_and_error_as_it_happens_and_streams_the_trace(
         put = subprocess.run([sys.executable, "-c", "import boto3; boto3.client('dynamodb').put_item("
                               "TableName='sh-items', Item={'k': {'S': 'one'}})"], env=env, timeout=60)
         assert put.returncode == 0
-        live = "".join(_lines_until(proc.stdout, lambda t: "ok" in t and "ERROR ValueError" in t and "give up" in t,
+        live = "".join(_lines_until(proc.stdout, lambda t: " ms  ok" in t and "ERROR ValueError" in t and "give up" in t,
                                     30))
         assert re.search(r"good\s+batch of 1\s+[\d.]+ ms  ok", live), live
         assert re.search(r"bad\s+batch of 1\s+[\d.]+ ms  ERROR ValueError: poison", live), live
