@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from harness.cli.filters import test_filter
+from harness.cli.load import load
 from harness.cli.run import judge, list_scenarios, run_group
 from harness.cli.trace import trace_command
 from harness.cli.up import up
@@ -36,6 +37,7 @@ cli.add_command(run_group)
 cli.add_command(list_scenarios)
 cli.add_command(judge)
 cli.add_command(up)
+cli.add_command(load)
 cli.add_command(test_filter)
 cli.add_command(trace_command)
 
