@@ -12,6 +12,8 @@ Endpoints and credentials come from the environment, as boto3 reads them: paste 
 """
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +21,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
-from locust import User
+from locust import User, events
 from locust.event import EventHook
 
 
@@ -104,6 +106,34 @@ class Boto3User(User):
                 _RAW_CLIENTS[service] = boto3.session.Session().client(service, config=self.boto_config)
             self._clients[service] = InstrumentedClient(_RAW_CLIENTS[service], self.environment.events.request)
         return self._clients[service]
+
+
+class Tally:
+    """Every request event of this Locust process, counted where it is fired, written to
+    ``$LOAD_TALLY_DIR/tally-<pid>.json`` when the process quits.
+
+    Locust's master learns of its workers' requests from periodic reports, and the last ones can be lost
+    when the run ends; an exact accounting of the writes (``harness load`` checks that every accepted
+    write is one stream record) needs the counts of the processes that made the calls."""
+
+    def __init__(self, directory: str) -> None:
+        self.path = os.path.join(directory, f"tally-{os.getpid()}.json")
+        self.counts: dict[str, dict[str, int]] = {}
+
+    def on_request(self, request_type: str, name: str, exception: BaseException | None = None, **_: Any) -> None:
+        row = self.counts.setdefault(f"{request_type} {name}", {"requests": 0, "failures": 0})
+        row["requests"] += 1
+        row["failures"] += exception is not None
+
+    def on_quit(self, **_: Any) -> None:
+        with open(self.path, "w") as f:
+            json.dump(self.counts, f)
+
+
+if os.environ.get("LOAD_TALLY_DIR"):
+    _tally = Tally(os.environ["LOAD_TALLY_DIR"])
+    events.request.add_listener(_tally.on_request)
+    events.quit.add_listener(_tally.on_quit)
 
 
 def refresh_loop_clock() -> None:

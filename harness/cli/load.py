@@ -33,7 +33,7 @@ from harness.cli.control import request
 from harness.oracles.checks import Check, check_equal
 from harness.scenario import Report, ScenarioLoadError, UnknownScenario, registry
 from harness.scenario.load import (LoadProfile, LoadStats, latency_summary, load_profile, per_second,
-                                   read_stats_json, thresholds)
+                                   read_stats_json, thresholds, with_tallies)
 from harness.trace import Trace
 
 EXIT_FAILED, EXIT_BAD_INPUT, EXIT_HARNESS_FAILED = 1, 2, 3
@@ -291,7 +291,10 @@ def _run(profile: LoadProfile, scenario: Any, workdir: Path, *, users: int, spaw
     with pipeline(topology_file, backend, workdir) as p:
         t_ready = time.time()
         resources = p.call("/resources")
-        env = {**os.environ, **resources["environment"], **profile.environment(config, resources)}
+        tally = workdir / "tally"
+        tally.mkdir()
+        env = {**os.environ, **resources["environment"], **profile.environment(config, resources),
+               "LOAD_TALLY_DIR": str(tally)}
         console.print(f"[bold]pipeline ready[/] in {t_ready - t_start:.1f}s ({p.url}); Locust: {users} users, "
                       f"{workers or 'no'} workers, {run_time}")
         commands = locust_commands(profile.locustfile_path(), users, spawn_rate, run_time, workers, stats_prefix, csv_prefix)
@@ -315,7 +318,7 @@ def _run(profile: LoadProfile, scenario: Any, workdir: Path, *, users: int, spaw
             shutil.copyfile(p.trace_path, keep_trace)
         trace = Trace.read_jsonl(p.trace_path)
     try:
-        load_stats = read_stats_json(f"{stats_prefix}.json")
+        load_stats = with_tallies(read_stats_json(f"{stats_prefix}.json"), workdir / "tally")
     except (OSError, ValueError, KeyError) as e:
         raise HarnessFailed(f"Locust's statistics could not be read: {e}") from None
     return LoadResult(profile=profile, config=config, plan=plan, trace=trace, load=load_stats,
@@ -328,8 +331,10 @@ def _run(profile: LoadProfile, scenario: Any, workdir: Path, *, users: int, spaw
 
 
 def _judge(r: LoadResult, limits: list[Any]) -> tuple[Report, dict[str, Any]]:
-    t = r.times
-    r.load = replace(r.load, rps=r.load.requests / (t["load_end"] - t["load_start"]))  # over the whole load phase
+    t = dict(r.times)
+    if r.load.started is not None:  # Locust's processes take seconds to start: the load starts with its test
+        t["load_start"] = max(t["load_start"], r.load.started)
+    r.load = replace(r.load, rps=r.load.requests / (t["load_end"] - t["load_start"]))
     checks, summary, latencies = r.profile.evaluate(r.trace, r.config, r.plan, r.observations, r.load)
     checks = pipeline_checks(r.drained, r.stats) + checks
     handled = sum(1 for _ in r.trace.select("invoke", function=r.profile.function))

@@ -20,7 +20,7 @@ import json
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib.metadata import entry_points
 from itertools import repeat
 from pathlib import Path
@@ -47,6 +47,8 @@ class LoadStats:
     p99_ms: float | None
     by_name: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     per_second: Mapping[int, int] = field(default_factory=dict)
+    #: when Locust's test started (unix time): its processes take seconds to start, the clock starts here
+    started: float | None = None
 
     @property
     def succeeded(self) -> int:
@@ -94,7 +96,23 @@ def read_stats_json(path: str | Path) -> LoadStats:
     return LoadStats(requests=requests, failures=sum(e["num_failures"] for e in entries),
                      rps=requests / (end - start) if end > start else 0.0, p50_ms=_histogram_percentile(hist, 50),
                      p95_ms=_histogram_percentile(hist, 95), p99_ms=_histogram_percentile(hist, 99),
-                     by_name=by_name, per_second=dict(per_s))
+                     by_name=by_name, per_second=dict(per_s), started=start if entries else None)
+
+
+def with_tallies(stats: LoadStats, directory: str | Path) -> LoadStats:
+    """``stats`` with its counts replaced by the exact ones each Locust process wrote (``tally-*.json``,
+    see ``streamharness.loadtests.common.Tally``); unchanged when there are none."""
+    files = sorted(Path(directory).glob("tally-*.json"))
+    if not files:
+        return stats
+    counts: dict[str, Counter[str]] = {}
+    for f in files:
+        for name, row in json.loads(f.read_text()).items():
+            counts.setdefault(name, Counter()).update(row)
+    by_name = {name: {**stats.by_name.get(name, {}), "requests": c["requests"], "failures": c["failures"]}
+               for name, c in counts.items()}
+    return replace(stats, requests=sum(c["requests"] for c in counts.values()),
+                   failures=sum(c["failures"] for c in counts.values()), by_name=by_name)
 
 
 @dataclass(frozen=True)
@@ -187,4 +205,4 @@ def load_profiles() -> list[str]:
 
 
 __all__ = ["LoadProfile", "LoadStats", "Threshold", "latency_summary", "load_profile", "load_profiles",
-           "per_second", "read_stats_json", "thresholds"]
+           "per_second", "read_stats_json", "thresholds", "with_tallies"]
