@@ -10,14 +10,23 @@ from typing import Any
 from harness.topology import Topology
 
 
+def _default(f: dataclasses.Field[Any]) -> Any:
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return dataclasses.MISSING
+
+
 def _plain(value: Any) -> Any:
-    """Dataclass fields as the loader reads them: snake_case keys, unset (None or empty) fields left out."""
+    """Dataclass fields as the loader reads them: snake_case keys, fields left at their default left out."""
     if hasattr(value, "to_aws"):  # a parsed AWS parameter (FilterCriteria, ...): its AWS form, which the loader reads
         return value.to_aws()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return _plain({f.name: getattr(value, f.name) for f in dataclasses.fields(value)})
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)
+                if getattr(value, f.name) != _default(f)}
     if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items() if v is not None and v != () and v != [] and v != {}}
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
