@@ -12,10 +12,10 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from harness.oracles.checks import Check, check_equal
+from harness.oracles.checks import Check
 from harness.scenario.load import LoadProfile, LoadStats
 from streamharness.scenarios.ip_dedup.generator import Flood
-from streamharness.scenarios.ip_dedup.oracles import insert_only, per_ip_alternation, table_empty
+from streamharness.scenarios.ip_dedup.oracles import evaluate_live
 from streamharness.scenarios.ip_dedup.scenario import IpDedupConfig, _receive_all, latencies_ms
 from streamharness.scenarios.ip_dedup.topology import MAPPING
 
@@ -49,39 +49,15 @@ class IpDedupLoad(LoadProfile):
         checked = [line["ip"] for line, _ in trace.json_logs("detector", "ip_checked")]
         alerted = [a["ip"] for a in observations["alerts_received"]]
         names = Counter(name for _, name in records)
-        inserted = {ip for ip, name in records if name == "INSERT"}
         writes_ok = load.by_name.get("dynamodb UpdateItem", {}).get("requests", 0) - \
             load.by_name.get("dynamodb UpdateItem", {}).get("failures", 0)
-        checks = [
-            insert_only(dict(delivered)),
-            per_ip_alternation(records, checked),
-            alerts_for_dangerous(plan, inserted, alerted),
-            table_empty(observations["items_left"]),
-            writes_accounted(writes_ok, names["INSERT"] + names["MODIFY"], load.failures),
-        ]
+        checks = evaluate_live(plan, delivered_event_names=dict(delivered), checked_ips=checked, records=records,
+                               alerted_ips=alerted, item_count=observations["items_left"], writes_ok=writes_ok,
+                               writes_failed=load.failures)
         summary = {"writes_accepted": writes_ok, "distinct_ips": len({ip for ip, _ in records}),
                    "stream_records": {k: names.get(k, 0) for k in ("INSERT", "MODIFY", "REMOVE")},
                    "checks": len(checked), "alerts": len(alerted)}
         return checks, summary, latencies_ms(trace, [])
 
 
-def alerts_for_dangerous(plan: Flood, inserted_ips: set[str], alerted_ips: list[str]) -> Check:
-    """Every dangerous IP that was inserted alerts (at least once), no clean IP ever does."""
-    expected = sorted(ip for ip in inserted_ips if plan.blocklist.is_dangerous_ip(ip))
-    actual = sorted(set(alerted_ips))
-    missing, spurious = sorted(set(expected) - set(actual)), sorted(set(actual) - set(expected))
-    return check_equal("alerts", expected, actual,
-                       detail=f"{len(missing)} missing, {len(spurious)} spurious, {len(alerted_ips)} alerts raised",
-                       examples=[{"missing": ip} for ip in missing[:5]] + [{"spurious": ip} for ip in spurious[:5]])
-
-
-def writes_accounted(writes_ok: int, change_records: int, failed_writes: int) -> Check:
-    """Each accepted UpdateItem changes the item (``packets`` grows), so it is exactly one INSERT or MODIFY
-    record; a failed call may or may not have been applied, so failures widen the range by their number."""
-    passed = writes_ok <= change_records <= writes_ok + failed_writes
-    return Check(name="writes_accounted", passed=passed,
-                 expected=writes_ok if not failed_writes else f"{writes_ok}..{writes_ok + failed_writes}",
-                 actual=change_records, detail="INSERT + MODIFY stream records vs UpdateItem calls accepted")
-
-
-__all__ = ["IpDedupLoad", "alerts_for_dangerous", "writes_accounted"]
+__all__ = ["IpDedupLoad"]

@@ -50,3 +50,17 @@ def test_bad_input_exits_2_before_anything_starts() -> None:
     assert _load("--run-time", "soon", timeout=60).returncode == 2
     unknown = subprocess.run([*HARNESS, "load", "no-such-scenario"], capture_output=True, text=True, timeout=60)
     assert unknown.returncode == 2 and "no load profile for 'no-such-scenario'" in unknown.stderr
+
+
+def test_harness_run_live_writes_while_the_detector_runs_and_catches_the_forgotten_delete(tmp_path: Path) -> None:
+    report_path = tmp_path / "r.json"
+    args = [*HARNESS, "run", "ip-dedup", "--packets", "400", "--ips", "50", "--live", "--json", str(report_path)]
+    done = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    checks = {c["name"] for c in json.loads(report_path.read_text())["checks_detail"]}
+    assert {"per_ip_alternation", "alerts", "table_empty", "writes_accounted"} <= checks
+    assert "dedup_count" not in checks  # slot-exact counts do not hold in live mode
+    buggy = subprocess.run([*args, "--variant", "forgets-delete"], capture_output=True, text=True, timeout=300)
+    assert buggy.returncode == 1
+    failed = [c["name"] for c in json.loads(report_path.read_text())["checks_detail"] if not c["passed"]]
+    assert failed == ["table_empty"]
