@@ -195,7 +195,7 @@ def series(trace: Trace, function: str, start: float, end: float, calls: Mapping
     return out
 
 
-def _check_inputs(name: str, run_time: str, workers: int) -> tuple[LoadProfile, Any]:
+def _check_inputs(name: str, run_time: str) -> tuple[LoadProfile, Any]:
     if not _RUN_TIME.match(run_time) or _seconds(run_time) <= 0:
         raise click.BadParameter(f"{run_time!r}: a duration such as 30s, 2m, 1h30m", param_hint="--run-time")
     try:
@@ -242,7 +242,7 @@ def load(name: str, users: int, spawn_rate: float, run_time: str, workers: int, 
     Example:
       harness load ip-dedup --users 20 --spawn-rate 20 --run-time 30s --workers 2 --html r.html
     """
-    profile, scenario = _check_inputs(name, run_time, workers)
+    profile, scenario = _check_inputs(name, run_time)
     limits = thresholds(min_events_per_s, max_p99_ms, max_error_ratio)
     console = Console(highlight=False)
     try:
