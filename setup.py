@@ -1,8 +1,9 @@
-"""Package list: harness/ as ``harness``; scenarios/ and fixtures/ as ``streamharness.scenarios`` and
-``streamharness.fixtures`` (the top-level names "scenarios" and "fixtures" belong to other PyPI projects)."""
+"""Package list: harness/ as ``harness``; scenarios/, fixtures/ and loadtests/ as
+``streamharness.scenarios``, ``streamharness.fixtures`` and ``streamharness.loadtests`` (the top-level names "scenarios" and "fixtures" belong to other PyPI projects)."""
 from setuptools import find_packages, setup
 
-RENAMED = {"scenarios": "streamharness.scenarios", "fixtures": "streamharness.fixtures"}
+RENAMED = {"scenarios": "streamharness.scenarios", "fixtures": "streamharness.fixtures",
+           "loadtests": "streamharness.loadtests"}
 
 packages = find_packages(include=["harness", "harness.*"])
 for folder, name in RENAMED.items():

@@ -9,6 +9,7 @@ import click
 
 from harness.cli.filters import test_filter
 from harness.cli.localstack import localstack_group
+from harness.cli.load import load
 from harness.cli.run import judge, list_scenarios, run_group
 from harness.cli.replay import replay_command
 from harness.cli.trace import trace_command
@@ -38,6 +39,7 @@ cli.add_command(run_group)
 cli.add_command(list_scenarios)
 cli.add_command(judge)
 cli.add_command(up)
+cli.add_command(load)
 cli.add_command(test_filter)
 cli.add_command(trace_command)
 cli.add_command(localstack_group)

@@ -12,6 +12,7 @@ from rich.console import Console
 from harness.cli.backend import backend_options, select_backend
 from harness.cli.checks import handler_problems
 from harness.cli.exits import HARNESS_FAILED, check_output_path, describe, fail, failure_code
+from harness.cli.control import ControlServer
 from harness.cli.sources import load_topology, topology_options
 from harness.cli.live import JsonLinesSink, LiveConsole, StatusBar, stats_table, status_line
 from harness.topology import ValidationException
@@ -28,8 +29,11 @@ from harness.topology import ValidationException
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False),
               help="Write every trace event to this file as it happens (JSON lines; `tail -f` works).")
 @click.option("--quiet", "-q", is_flag=True, help="Print only errors, give-ups, dead letters and divergences.")
+@click.option("--control-port", type=click.IntRange(0, 65535),
+              help="Serve the loopback control endpoint (drain, stats, resources) on 127.0.0.1:PORT (0: a free port).")
 def up(topology_path: str | None, template_path: str | None, parameters: tuple[str, ...], handlers: tuple[str, ...],
-       backend: str, endpoint: str | None, prefix: str, adopt: bool, trace_path: str | None, quiet: bool) -> None:
+       backend: str, endpoint: str | None, prefix: str, adopt: bool, trace_path: str | None, quiet: bool,
+       control_port: int | None) -> None:
     """Start the backend, deploy the topology (or template), run its functions and mappings, and show what they do.
 
     Prints the endpoints and the AWS_ENDPOINT_URL_<SERVICE> exports: paste them into another shell and the
@@ -68,13 +72,18 @@ def up(topology_path: str | None, template_path: str | None, parameters: tuple[s
         died: list[BaseException] = []
         stop = threading.Event()
         h.backend.on_failure(lambda e: (died.append(e), stop.set()))  # a server died: stop waiting, say which
+        control = None if control_port is None else ControlServer(h, control_port, trace_path)
         try:  # Ctrl-C right after "running" is still a clean stop
+            if control is not None:
+                console.print(f"control {control.url}", markup=False)
             _print_ready(h, console)
             with StatusBar(console, lambda: status_line(h.stats(), live.counts)):
                 while not stop.wait(0.5):
                     pass
         except KeyboardInterrupt:
             pass
+        if control is not None:
+            control.close()
         console.print("stopping", style="bold")
         console.print(stats_table(h.stats()))
         h.stop()

@@ -113,3 +113,38 @@ def evaluate(flood: Flood, *, delivered_event_names: Mapping[str, int], checked_
         alerts_exact(flood, alerted_ips),
         table_empty(item_count),
     ]
+
+
+def alerts_for_dangerous(plan: Flood, inserted_ips: set[str], alerted_ips: Sequence[str]) -> Check:
+    """Every dangerous IP that was inserted alerts (at least once), no clean IP ever does."""
+    expected = sorted(ip for ip in inserted_ips if plan.blocklist.is_dangerous_ip(ip))
+    actual = sorted(set(alerted_ips))
+    missing, spurious = sorted(set(expected) - set(actual)), sorted(set(actual) - set(expected))
+    return check_equal("alerts", expected, actual,
+                       detail=f"{len(missing)} missing, {len(spurious)} spurious, {len(alerted_ips)} alerts raised",
+                       examples=[{"missing": ip} for ip in missing[:5]] + [{"spurious": ip} for ip in spurious[:5]])
+
+
+def writes_accounted(writes_ok: int, change_records: int, failed_writes: int) -> Check:
+    """Each accepted UpdateItem changes the item (``packets`` grows), so it is exactly one INSERT or MODIFY
+    record; a failed call may or may not have been applied, so failures widen the range by their number."""
+    passed = writes_ok <= change_records <= writes_ok + failed_writes
+    return Check(name="writes_accounted", passed=passed,
+                 expected=writes_ok if not failed_writes else f"{writes_ok}..{writes_ok + failed_writes}",
+                 actual=change_records, detail="INSERT + MODIFY stream records vs UpdateItem calls accepted")
+
+
+def evaluate_live(flood: Flood, *, delivered_event_names: Mapping[str, int], checked_ips: Sequence[str],
+                  records: Sequence[tuple[str, str]], alerted_ips: Sequence[str], item_count: int, writes_ok: int,
+                  writes_failed: int = 0) -> list[Check]:
+    """Live mode (writes while the detector runs, no slots): the checks that stay exact whatever the
+    interleaving; ``flood`` gives the blocklist only."""
+    inserted = {ip for ip, name in records if name == "INSERT"}
+    changes = sum(1 for _, name in records if name != "REMOVE")
+    return [
+        insert_only(delivered_event_names),
+        per_ip_alternation(records, checked_ips),
+        alerts_for_dangerous(flood, inserted, alerted_ips),
+        table_empty(item_count),
+        writes_accounted(writes_ok, changes, writes_failed),
+    ]

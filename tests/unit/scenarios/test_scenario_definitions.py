@@ -22,7 +22,7 @@ def test_variants_are_the_topologies_and_the_correct_one_is_the_default() -> Non
 def test_options_keep_the_command_lines_flags() -> None:
     assert [o.flag for o in IpDedup().options] == [
         "--packets", "--ips", "--slots", "--batch-size", "--window", "--dangerous-fraction", "--bursts",
-        "--burst-size", "--producers"]
+        "--burst-size", "--producers", "--live"]
     assert [o.flag for o in OrderAggregator().options] == ["--orders", "--batch-size", "--window"]
     with pytest.raises(ValueError, match="--batch-size must be >= 2"):
         OrderAggregatorConfig(batch_size=1)

@@ -1,0 +1,1 @@
+"""Locustfiles: load on the pipelines of the scenarios, through boto3 (see common.py)."""
