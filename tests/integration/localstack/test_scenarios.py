@@ -20,7 +20,10 @@ pytestmark = pytest.mark.localstack
 
 #: summary values and checks whose numbers follow the batching, not the backend: compared by verdict only
 BATCH_DEPENDENT = {"aggregated_events", "aggregated_events_rejected_by_bus", "records_processed"}
-BATCH_DEPENDENT_CHECKS = {"cost_bound", "aggregated_event_count", "aggregated_detail_matches", "records_handled"}
+BATCH_DEPENDENT_CHECKS = {"cost_bound", "aggregated_event_count", "aggregated_detail_matches", "records_handled",
+                          # the numbers differ by design: on LocalStack its EventBridge delivers SQS targets,
+                          # and Lambda targets arrive through delivery queues; the verdict must agree
+                          "accounting"}
 
 
 def oracle_values(report: Report) -> dict[str, Any]:
