@@ -37,7 +37,8 @@ class Reliability:
 
 #: fault kind -> the plan of a cell (the poison record comes from the scenario's plan)
 FAULTS: dict[str, Callable[[str], tuple[Fault, ...]]] = {
-    "error": lambda _: (Fault("error", rate=0.3),),
+    # every first attempt fails (an error strikes before the handler runs): a cell always injects, whatever the batching
+    "error": lambda _: (Fault("error", rate=1.0),),
     "poison": lambda key: (Fault("poison", key=key),),
     "timeout": lambda _: (Fault("timeout", rate=0.4),),
     "latency": lambda _: (Fault("latency", rate=0.3, latency_ms=20),),
