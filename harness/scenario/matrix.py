@@ -41,7 +41,7 @@ FAULTS: dict[str, Callable[[str], tuple[Fault, ...]]] = {
     "error": lambda _: (Fault("error", rate=1.0),),
     "poison": lambda key: (Fault("poison", key=key),),
     "timeout": lambda _: (Fault("timeout", rate=0.4),),
-    "latency": lambda _: (Fault("latency", rate=0.3, latency_ms=20),),
+    "latency": lambda _: (Fault("latency", rate=1.0, latency_ms=20),),  # every invocation: always injects
     # one throttled HTTP attempt per hit call: the SDK's standard retry mode backs off up to a second
     "throttle": lambda _: tuple(Fault("throttle", service=s, rate=0.2) for s in ("dynamodb", "events", "sqs", "sns")),
     "put_events_failure": lambda _: (Fault("put_events_failure", rate=0.2),),
