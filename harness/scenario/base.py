@@ -21,6 +21,7 @@ from pathlib import Path
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
+from harness.scenario.bugs import Bug
 from harness.scenario.config import Option, ScenarioConfig, options_of
 from harness.scenario.report import Report
 
@@ -68,6 +69,8 @@ class Scenario(ABC, Generic[C, P]):
     reliability: ClassVar[Any] = None
     #: check name -> its likely causes, shown under the check when it fails (terminal and JSON)
     causes: ClassVar[Mapping[str, Sequence[str]]] = {}
+    #: the bugs its variants plant, each alone: its rows of the bug table (``harness bugs``)
+    bugs: ClassVar[Sequence[Bug]] = ()
 
     @property
     def variants(self) -> tuple[str, ...]:

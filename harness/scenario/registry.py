@@ -14,6 +14,7 @@ from functools import cache
 from importlib.metadata import EntryPoint, entry_points
 
 from harness.scenario.base import Scenario
+from harness.scenario.bugs import Bug, BugTableError
 
 GROUP = "streamharness.scenarios"
 
@@ -62,4 +63,17 @@ def load(ep: EntryPoint) -> Scenario:  # type: ignore[type-arg]
     return scenario
 
 
-__all__ = ["GROUP", "ScenarioLoadError", "UnknownScenario", "get", "load", "names"]
+def bugs() -> list[Bug]:
+    """The bug table: every installed scenario's bugs, scenarios in name order, each one's in its own."""
+    rows = []
+    for name in names():
+        scenario = get(name)
+        for bug in scenario.bugs:
+            if bug.scenario != name or bug.variant not in scenario.variants:
+                raise BugTableError(f"bug {bug.bug!r} of scenario {name}: it names scenario {bug.scenario!r}, "
+                                    f"variant {bug.variant!r} (variants: {', '.join(scenario.variants)})")
+            rows.append(bug)
+    return rows
+
+
+__all__ = ["GROUP", "ScenarioLoadError", "UnknownScenario", "bugs", "get", "load", "names"]

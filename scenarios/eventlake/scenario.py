@@ -18,7 +18,7 @@ from typing import Any
 from harness import Harness, Topology, Trace
 from harness.runtime.streams.ttl import expire_now
 from harness.runtime.streams.wire import TTL_IDENTITY
-from harness.scenario import Progress, Report, Scenario, ScenarioConfig, observe, observed, option
+from harness.scenario import Bug, Progress, Report, Scenario, ScenarioConfig, observe, observed, option
 from harness.scenario import run_report, run_timings
 from streamharness.scenarios.eventlake import ingestion
 from streamharness.scenarios.eventlake.generator import IngestionPlan, generate_plan
@@ -30,6 +30,7 @@ _PROGRESS_EVERY = 25
 #: the run expires its events as TTL would this far ahead: every TTL is still in the wall clock's future, so
 #: DynamoDB Local's own sweeper (which runs on that clock, at its own pace) never races ``expire_now``
 EXPIRY_AHEAD_S = 2 * 86_400
+INGESTION = "streamharness.scenarios.eventlake.ingestion"
 _STORED = ("event_id", "timestamp", "event_type", "event_payload")
 
 
@@ -56,9 +57,19 @@ class EventLake(Scenario[EventLakeConfig, IngestionPlan]):
     Checks: no MODIFY ever, duplicate ingestion attempts rejected, validation, each event consumed
     exactly once per consumer, replay from the store equals the live projections, TTL removals never
     treated as business deletes, projections equal the reference.
-    Variants: fixed, unconditional-put, handles-remove (planted bugs the oracles must catch)."""
+    Variants: fixed, unconditional-put, server-timestamp, handles-remove (planted bugs the oracles must
+    catch)."""
     Config = EventLakeConfig
     unit = "attempts"
+    bugs = (
+        Bug("an immutable event overwritten (PutItem with no condition)", "eventlake", "unconditional-put",
+            "no_modify", INGESTION, "dynamodb.put_item(TableName=table_name, Item=to_item(request))"),
+        Bug("a retry stored as a second event (the event keyed on its arrival time)", "eventlake", "server-timestamp",
+            "duplicates_rejected", INGESTION, '"timestamp": datetime.now(UTC).isoformat()}'),
+        Bug("a TTL expiry treated as a business delete (a consumer handling REMOVE)", "eventlake", "handles-remove",
+            "ttl_not_business_delete", "streamharness.scenarios.eventlake.handlers",
+            'elif record["eventName"] == "REMOVE":'),
+    )
 
     def generate(self, config: EventLakeConfig) -> IngestionPlan:
         return generate_plan(config.events, config.entities, config.seed, duplicate_rate=config.duplicate_rate,

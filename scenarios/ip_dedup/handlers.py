@@ -42,6 +42,6 @@ def detector(event: dict[str, Any], context: Any) -> dict[str, int]:
 
 def detector_forgets_delete(event: dict[str, Any], context: Any) -> dict[str, int]:
     for record in event["Records"]:
-        _check(record)
+        _check(record)  # planted: no delete_item, so the IP's next packet is a MODIFY
     return {"checked": len(event["Records"])}
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from harness import Harness, Topology, Trace
 from harness.scenario.matrix import Reliability
-from harness.scenario import Progress, Report, Scenario, ScenarioConfig, observe, observed, observed_each, option
+from harness.scenario import Bug, Progress, Report, Scenario, ScenarioConfig, observe, observed, observed_each, option
 from harness.scenario import run_report, run_timings
 from streamharness.scenarios.ip_dedup.generator import Flood, Packet, generate_flood
 from streamharness.scenarios.ip_dedup.oracles import evaluate, evaluate_live
@@ -53,9 +53,12 @@ class IpDedup(Scenario[IpDedupConfig, Flood]):
     \b
     Checks: INSERT-only delivery, the exact dedup count (sum over slots of distinct IPs),
     INSERT (MODIFY*) REMOVE per IP, alerts for exactly the dangerous IPs, an empty table.
-    Variants: detector (correct), forgets-delete (a bug the oracles must catch)."""
+    Variants: fixed (the correct detector), forgets-delete (a bug the oracles must catch)."""
     Config = IpDedupConfig
     unit = "packets"
+    bugs = (Bug("the detector forgets the delete: a returning IP's packets are MODIFYs, filtered out, never "
+                "checked again", "ip-dedup", "forgets-delete", "dedup_count",
+                "streamharness.scenarios.ip_dedup.handlers", "_check(record)  # planted"),)
     reliability = Reliability(small={"packets": 300, "ips": 40, "slots": 2, "batch_size": 20, "producers": 1},
                               poison_key=lambda plan: plan.slots[0][0].ip)
     causes = {

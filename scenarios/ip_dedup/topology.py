@@ -8,7 +8,7 @@ from harness.topology import EventSourceMapping, Function, Queue, Table, Topolog
 MAPPING = "ips-to-detector"
 INSERT_ONLY = json.dumps({"eventName": ["INSERT"]})
 #: CLI variant name -> handler function in scenarios.ip_dedup.handlers
-VARIANTS = {"detector": "detector", "forgets-delete": "detector_forgets_delete"}
+VARIANTS = {"fixed": "detector", "forgets-delete": "detector_forgets_delete"}
 
 
 def topology(*, blocklist_path: str, batch_size: int = 100, window: int = 0,

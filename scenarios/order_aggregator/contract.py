@@ -103,7 +103,15 @@ def is_json_object(detail: str) -> bool:
 
 
 #: CLI variant -> which handlers (in scenarios.order_aggregator.handlers) and which invoice rule it deploys.
+#: "fixed" first (the default), "as_published" the article's code, then one bug each on top of "fixed".
+_FIXED: Final[dict[str, str]] = {"aggregator": "fixed", "invoice": "invoice", "rule": "passed"}
 VARIANTS: Final[dict[str, dict[str, str]]] = {
+    "fixed": _FIXED,
     "as_published": {"aggregator": "as_published", "invoice": "invoice_as_published", "rule": "article"},
-    "fixed": {"aggregator": "fixed", "invoice": "invoice", "rule": "passed"},
+    "records-first-only": {**_FIXED, "aggregator": "records_first_only"},
+    "scan": {**_FIXED, "aggregator": "scan"},
+    "literal-detail": {**_FIXED, "aggregator": "literal_detail"},
+    "ignores-failed-entries": {**_FIXED, "aggregator": "ignores_failed_entries"},
+    "duplicate-invoice": {**_FIXED, "invoice": "invoice_as_published"},
+    "article-rule": {**_FIXED, "rule": "article"},
 }

@@ -18,13 +18,17 @@ Aggregators (triggered by the Events table's stream, BatchSize > 1):
   the write that produced the record is seen), sends the real JSON detail, also raises an "Order
   Rejected" event for an order with a FAILED check, and raises if any entry failed so the event
   source mapping retries the batch.
+- one bug each, on top of ``fixed`` (the bug table's variants): ``records_first_only``, ``scan``,
+  ``literal_detail``, ``ignores_failed_entries`` (FailedEntryCount never read: an entry the bus
+  rejects is lost silently).
 
 Invoice functions (targets of the bus rule; they receive EventBridge's envelope):
 
 - ``invoice``: conditional PutItem (``attribute_not_exists(order_id)``): a duplicate aggregated event
   (a retried batch, a duplicate or re-aggregated check) never creates a second invoice.
 - ``invoice_as_published``: an unconditional PutItem: every matching event is one more invoice (the
-  item is overwritten, but each call is an invoice issued).
+  item is overwritten, but each call is an invoice issued), so a check re-sent after both passed, which
+  the aggregator aggregates again, invoices the order twice.
 
 Each function prints one JSON line per unit of work (``record_processed``, ``invoice_created``,
 ``invoice_exists``), as a metric filter would count them; in ``as_published`` that line is the only
@@ -37,6 +41,7 @@ import os
 import time
 import uuid
 from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -145,21 +150,62 @@ def _put_all(entries: list[dict[str, Any]]) -> None:
         raise PutEventsFailed(failures)
 
 
-def fixed(event: dict[str, Any], context: Any) -> dict[str, int]:
-    records = event["Records"]
+def _aggregate(records: list[dict[str, Any]], *, read: Callable[[str], dict[str, str]] = order_events,
+               entry: Callable[[str, dict[str, Any]], dict[str, Any]] = _entry,
+               put: Callable[[list[dict[str, Any]]], None] = _put_all) -> dict[str, int]:
+    """One aggregated event per order of the batch (and a rejection for an order with a FAILED check);
+    the single-bug variants below swap one of the three steps for a faulty one."""
     order_ids = list(dict.fromkeys(r["dynamodb"]["Keys"]["order_id"]["S"] for r in records))  # once per order
     entries = []
     for order_id in order_ids:
-        statuses = order_events(order_id)
-        entries.append(_entry(DETAIL_TYPE, {"order_id": order_id, "events": statuses}))
+        statuses = read(order_id)
+        entries.append(entry(DETAIL_TYPE, {"order_id": order_id, "events": statuses}))
         failed = [name for name in CHECKS if statuses.get(name) == "FAILED"]
         if failed:
-            entries.append(_entry(REJECTED_DETAIL_TYPE, {"order_id": order_id, "failed_checks": failed,
-                                                         "events": statuses}))
-    _put_all(entries)
+            entries.append(entry(REJECTED_DETAIL_TYPE, {"order_id": order_id, "failed_checks": failed,
+                                                        "events": statuses}))
+    put(entries)
     for record in records:
         _log_processed(record, record["dynamodb"]["Keys"]["order_id"]["S"])
     return {"records": len(records), "orders": len(order_ids), "entries": len(entries)}
+
+
+def fixed(event: dict[str, Any], context: Any) -> dict[str, int]:
+    return _aggregate(event["Records"])
+
+
+# ----- the article's bugs, one at a time on top of the corrected aggregator ------------------------
+
+def records_first_only(event: dict[str, Any], context: Any) -> dict[str, int]:
+    return _aggregate(event["Records"][:1])  # planted: only Records[0], as the article reads the batch
+
+
+def _scanned_events(order_id: str) -> dict[str, str]:
+    response = events_table.scan(FilterExpression=Attr("order_id").eq(order_id))  # planted: a Scan per record
+    return {item["event_name"]: item["status"] for item in response["Items"]}
+
+
+def scan(event: dict[str, Any], context: Any) -> dict[str, int]:
+    return _aggregate(event["Records"], read=_scanned_events)
+
+
+def _put_unchecked(entries: list[dict[str, Any]]) -> None:
+    for start in range(0, len(entries), MAX_ENTRIES_PER_PUT):
+        events.put_events(Entries=entries[start:start + MAX_ENTRIES_PER_PUT])  # planted: FailedEntryCount unread
+
+
+def ignores_failed_entries(event: dict[str, Any], context: Any) -> dict[str, int]:
+    return _aggregate(event["Records"], put=_put_unchecked)
+
+
+def _literal_entry(detail_type: str, detail: dict[str, Any]) -> dict[str, Any]:
+    return {**_entry(detail_type, detail), "Detail": "json.dumps(event_status)"}  # planted: the quoted string
+
+
+def literal_detail(event: dict[str, Any], context: Any) -> dict[str, int]:
+    """The article's Detail line alone. FailedEntryCount is not read here either: read, it would fail every
+    batch (MalformedDetail) and retry it for ever, a stall rather than a report."""
+    return _aggregate(event["Records"], entry=_literal_entry, put=_put_unchecked)
 
 
 # ----- invoice processing -----------------------------------------------------------------------
@@ -199,5 +245,5 @@ def invoice(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def invoice_as_published(event: dict[str, Any], context: Any) -> dict[str, Any]:
     item = _invoice_item(event)
-    invoices_table.put_item(Item=item)
+    invoices_table.put_item(Item=item)  # no condition: every matching event is one more invoice
     return _created(item)

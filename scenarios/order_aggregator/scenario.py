@@ -17,17 +17,22 @@ from harness import Harness, Topology, Trace
 from harness.scenario import Progress, Report, Scenario, ScenarioConfig, api_call_table, observe, observed, option
 from harness.scenario import run_report, run_timings
 from harness.scenario.matrix import Reliability
-from streamharness.scenarios.order_aggregator.contract import DETAIL_TYPE, REJECTED_DETAIL_TYPE
+from harness.runtime.faults import Fault, FaultPlan
+from harness.scenario import Bug
+from streamharness.scenarios.order_aggregator.contract import DETAIL_TYPE, REJECTED_DETAIL_TYPE, VARIANTS
 from streamharness.scenarios.order_aggregator.generator import OrderPlan, generate_orders
 from streamharness.scenarios.order_aggregator.oracles import after_write_from_times, evaluate
 from streamharness.scenarios.order_aggregator.topology import MAPPING, topology
 
 _PROGRESS_EVERY = 20
+NAME = "order-aggregator"
+HANDLERS = "streamharness.scenarios.order_aggregator.handlers"
+CONTRACT = "streamharness.scenarios.order_aggregator.contract"
 
 
 @dataclass(frozen=True, kw_only=True)
 class OrderAggregatorConfig(ScenarioConfig):
-    variants = ("fixed", "as_published")  # "as_published" is the article's aggregator, bugs included
+    variants = tuple(VARIANTS)  # "as_published" is the article's code, bugs included; then one bug each
 
     orders: int = option(200, "Orders in the plan.", min=1)
     batch_size: int = option(10, "BatchSize of the aggregator's event source mapping (> 1, as in the article).",
@@ -36,7 +41,7 @@ class OrderAggregatorConfig(ScenarioConfig):
 
 
 class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
-    name = "order-aggregator"
+    name = NAME
     summary = "two check sources -> table -> stream -> aggregator -> bus -> rule -> invoice (article 001)"
     description = """Two check sources -> Events table -> stream -> aggregator -> bus -> invoice rule -> invoice.
 
@@ -45,7 +50,9 @@ class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
     match the orders' events, no invoice before both checks, every delivered record processed, a
     bound on items read per record (catches a Scan), rejections for failed checks (fixed variant).
     The report lists every AWS call the functions made.
-    Variants: fixed, as_published (the article's aggregator, bugs included)."""
+    Variants: fixed, as_published (the article's aggregator and rule, bugs included), then one bug
+    each on top of fixed: records-first-only, scan, literal-detail, ignores-failed-entries (shown
+    with PutEvents entries rejected: --faults), duplicate-invoice, article-rule."""
     Config = OrderAggregatorConfig
     causes = {
         "one_invoice_per_eligible_order": [
@@ -55,7 +62,9 @@ class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
             "the invoice function is not idempotent, so a repeated event makes a second invoice"],
         "aggregated_detail_matches": [
             "the Detail is a literal string (e.g. 'json.dumps(event_status)'), not the JSON of the order's events",
-            "the aggregator reads the order's events with a filtered Scan that misses some, or reads stale items"],
+            "the aggregator reads the order's events with a filtered Scan that misses some, or reads stale items",
+            "FailedEntryCount is never read: an aggregated event the bus rejected is lost, so its order never ends "
+            "with its final events"],
         "no_invoice_before_both_checks": [
             "the rule's pattern asks only that both checks exist, not that both are PASSED"],
         "records_handled": [
@@ -66,6 +75,24 @@ class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
             "no 'Order Rejected' event is put for an order whose final check FAILED, or one is put for an order "
             "that never had a FAILED check"],
     }
+    bugs = (
+        Bug("the aggregator reads only Records[0] of a batch", NAME, "records-first-only", "records_handled",
+            HANDLERS, 'return _aggregate(event["Records"][:1])', cause="unprocessed"),
+        Bug("Detail sent as the literal string 'json.dumps(event_status)': the bus rejects it", NAME,
+            "literal-detail", "aggregated_detail_matches", HANDLERS, '"Detail": "json.dumps(event_status)"',
+            cause="invalid_details"),
+        Bug("a Scan of the whole table, filtered, instead of a Query by order_id", NAME, "scan", "cost_bound",
+            HANDLERS, "events_table.scan(FilterExpression=Attr(\"order_id\")", cause="scans"),
+        Bug("FailedEntryCount ignored: an aggregated event the bus rejects is lost silently", NAME,
+            "ignores-failed-entries", "aggregated_detail_matches", HANDLERS,
+            "events.put_events(Entries=entries[start:", cause="orders_not_final",
+            faults=FaultPlan((Fault("put_events_failure", function="aggregator", rate=0.3),), seed=1)),
+        Bug("a duplicate invoice when a check is re-sent (an unconditional PutItem)", NAME, "duplicate-invoice",
+            "one_invoice_per_eligible_order", HANDLERS, "invoices_table.put_item(Item=item)  #",
+            cause="duplicated"),
+        Bug("the article's rule invoices when both checks exist, not when both PASSED", NAME, "article-rule",
+            "one_invoice_per_eligible_order", CONTRACT, 'IN_STOCK: [{"exists": True}]', cause="spurious"),
+    )
     unit = "writes"
     reliability = Reliability(small={"orders": 12, "batch_size": 5, "window": 0}, variant="fixed",
                               poison_key=lambda plan: plan.orders[0].order_id)
@@ -97,7 +124,7 @@ class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
         checks = evaluate(plan, invoices=obs["invoices"], aggregated_events=obs["aggregated_events"],
                           write_times=write_times, invoice_times=obs["invoice_times"],
                           records_delivered=obs["records_delivered"], records_processed=obs["records_processed"],
-                          api_calls=obs["api_calls"], rejected=obs["rejected"] if config.variant == "fixed" else None)
+                          api_calls=obs["api_calls"], rejected=obs["rejected"] if config.variant != "as_published" else None)
         last_write = {w.order_id: t for w, t in zip(plan.writes, write_times)}
         invoice_lat = [(t - last_write[oid]) * 1000 for oid, t in obs["invoice_times"] if oid in last_write]
         aggregated = [e for e in obs["aggregated_events"] if e["detail_type"] == DETAIL_TYPE]

@@ -23,12 +23,14 @@ from typing import Any
 
 from harness import DrainError, Harness, Topology, Trace
 from harness.runtime.functions import InvocationRequest
-from harness.scenario import Progress, Report, Scenario, ScenarioConfig, observe, observed, observed_each, option
+from harness.scenario import Bug, Progress, Report, Scenario, ScenarioConfig, observe, observed, observed_each, option
 from harness.scenario import run_report, run_timings
 from streamharness.scenarios.outbox.generator import OutboxPlan, generate_outbox
 from streamharness.scenarios.outbox.oracles import evaluate
 from streamharness.scenarios.outbox.reference import expected
 from streamharness.scenarios.outbox.topology import MAPPING, MAX_RECEIVE_COUNT, VARIANTS, consumer_queues, topology
+
+TOPOLOGY = "streamharness.scenarios.outbox.topology"  # both planted bugs are configuration
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +59,13 @@ class OutboxToQueue(Scenario[OutboxConfig, OutboxPlan]):
     loops)."""
     Config = OutboxConfig
     unit = "events"
+    bugs = (
+        Bug("a poison record without bisect stalls the shard: no BisectBatchOnFunctionError, no OnFailure "
+            "destination, MaximumRetryAttempts -1", "outbox-to-queue", "no-bisect", "shard_not_blocked", TOPOLOGY,
+            "maximum_retry_attempts=-1, bisect_batch_on_function_error=False"),
+        Bug("a consumer queue without a DLQ loops: a message the consumer cannot process comes back for ever",
+            "outbox-to-queue", "no-consumer-dlq", "no_looping_message", TOPOLOGY, "redrive = None  # planted"),
+    )
 
     def generate(self, config: OutboxConfig) -> OutboxPlan:
         return generate_outbox(config.orders, config.seed)

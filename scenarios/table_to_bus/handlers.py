@@ -14,6 +14,8 @@ Stream processors (the table's stream, BatchSize 100 by default):
   ``json.dumps`` refuses; every record of an item with a number fails its batch.
 - ``fixed``: entries in chunks of 10, an aware UTC time, FailedEntryCount read; rejected entries are
   re-sent, and if any is still rejected the handler raises so the mapping retries the batch.
+- ``ignores_failed_entries``: ``fixed`` without reading FailedEntryCount (the article's other bug, alone:
+  in ``as_published`` the 10-entry failure comes first and hides it).
 
 ``history`` (target of the INSERT/MODIFY rule, with ``InputPath: $.detail``: it receives the stream
 record) writes which attributes changed, and by whom, keyed by the record's eventID (a redelivery
@@ -123,6 +125,14 @@ def _publish(records: list[dict[str, Any]], detail: Any) -> str:
 
 def fixed(event, context):
     return _publish(event["Records"], json.dumps)
+
+
+def ignores_failed_entries(event, context):
+    """``fixed`` without reading FailedEntryCount: chunks of 10, but a rejected entry is lost silently."""
+    entries = [_entry(r, json.dumps(r)) for r in event["Records"]]
+    for i in range(0, len(entries), MAX_ENTRIES_PER_PUT):
+        events_client.put_events(Entries=entries[i:i + MAX_ENTRIES_PER_PUT])  # planted: the response unread
+    return "ok"
 
 
 # ----- the history function (rule 1) ---------------------------------------------------------------

@@ -19,19 +19,20 @@ from pathlib import Path
 from typing import Any
 
 from harness import Harness, Topology, Trace
-from harness.scenario import Progress, Report, Scenario, ScenarioConfig, api_call_table, observe, observed, option
+from harness.runtime.faults import Fault, FaultPlan
+from harness.scenario import Bug, Progress, Report, Scenario, ScenarioConfig, api_call_table, observe, observed, option
 from harness.scenario import run_report, run_timings
 from streamharness.scenarios.table_to_bus.contract import COUNTS_GROUP, COUNTS_QUEUE, COUNTS_RULE, rule_patterns
 from streamharness.scenarios.table_to_bus.generator import TablePlan, generate_plan, to_item
 from streamharness.scenarios.table_to_bus.oracles import evaluate, table_events
-from streamharness.scenarios.table_to_bus.topology import BUS, MAPPING, VARIANTS, topology
+from streamharness.scenarios.table_to_bus.topology import BUS, HANDLERS, MAPPING, VARIANTS, topology
 
 _PROGRESS_EVERY = 20
 
 
 @dataclass(frozen=True, kw_only=True)
 class TableToBusConfig(ScenarioConfig):
-    variants = tuple(VARIANTS)  # "as_published" is the article's processor; "decimal" plants its Decimal gotcha
+    variants = tuple(VARIANTS)  # "as_published" is the article's processor; then one planted bug each
 
     customers: int = option(20, "Customers (each a profile and 1-3 member items).", min=1)
     orders: int = option(60, "Orders.", min=0)
@@ -52,9 +53,25 @@ class TableToBus(Scenario[TableToBusConfig, TablePlan]):
     Checks: one bus event per item change with detail-type = eventName, every stream record read is
     published (lost ones counted by cause), each rule's target receives exactly what its pattern
     selects, history records equal the changed attributes, FIFO member counts equal the table's.
-    Variants: fixed, as_published (the article's processor), decimal (the Decimal gotcha)."""
+    Variants: fixed, as_published (the article's processor), decimal (the Decimal gotcha),
+    ignores-failed-entries (FailedEntryCount unread; shown with PutEvents entries rejected: --faults)."""
     Config = TableToBusConfig
     unit = "writes"
+    bugs = (
+        Bug("PutEvents with more than 10 entries: the docstring assumes batches of at most 10, BatchSize is 100",
+            "table-to-bus", "as_published", "stream_to_bus_accounting", HANDLERS,
+            "events_client.put_events(Entries=events_to_put)", cause="too_many_entries"),
+        Bug("FailedEntryCount ignored: an entry the bus rejects is lost silently", "table-to-bus",
+            "ignores-failed-entries", "stream_to_bus_accounting", HANDLERS,
+            "events_client.put_events(Entries=entries[i:", cause="entry_rejected",
+            faults=FaultPlan((Fault("put_events_failure", function="processor", rate=0.3),), seed=1)),
+        Bug("Decimal not serialisable: images deserialised with TypeDeserializer before json.dumps", "table-to-bus",
+            "decimal", "stream_to_bus_accounting", HANDLERS, "lambda record: json.dumps(_plain(record))",
+            cause="decimal"),
+        Bug("datetime.utcfromtimestamp: deprecated since Python 3.12, a naive datetime (botocore reads it as UTC)",
+            "table-to-bus", "as_published", None, HANDLERS, '"Time": datetime.utcfromtimestamp(',
+            shown_by="tests/unit/scenarios/table_to_bus/test_table_handlers.py"),
+    )
 
     def generate(self, config: TableToBusConfig) -> TablePlan:
         return generate_plan(config.customers, config.orders, config.updates, config.deletes, config.seed)

@@ -17,7 +17,8 @@ from streamharness.scenarios.table_to_bus.contract import (COUNT_EVENTS, COUNTS_
 MAPPING = "table-to-processor"
 BUS = "changes"
 HANDLERS = "streamharness.scenarios.table_to_bus.handlers"
-VARIANTS = {"fixed": "fixed", "as_published": "as_published", "decimal": "decimal"}
+VARIANTS = {"fixed": "fixed", "as_published": "as_published", "decimal": "decimal",
+            "ignores-failed-entries": "ignores_failed_entries"}
 ANY_TABLE = {"prefix": "arn:aws:dynamodb:"}  # replaced by the table's ARN once deployed
 
 

@@ -1,17 +1,18 @@
-"""The IP-dedup scenario end to end, proof that its oracles catch a broken detector, and that each
+"""The IP-dedup scenario end to end: the exact dedup count at two batchings, what the oracles say of a
+detector that forgets the delete (the bug table's test asserts its named check fails), and that each
 run's trace file alone gives the same report again (``harness judge``)."""
 from __future__ import annotations
 
 import pytest
-from judged_runs import RunJudged, run_judged  # noqa: F401 (a fixture)
+from judged_runs import shared_run
 
-from streamharness.scenarios.ip_dedup.scenario import IpDedup, IpDedupConfig
+from harness.backends import EmbeddedBackend
+from streamharness.scenarios.ip_dedup.scenario import IpDedup
 
 
 @pytest.mark.parametrize("batch_size, window", [(100, 0), (7, 1)])
-def test_ip_dedup_passes_with_the_exact_dedup_count(run_judged: RunJudged, batch_size: int, window: int) -> None:
-    report = run_judged(IpDedup(), IpDedupConfig(packets=600, ips=80, slots=3, seed=11, batch_size=batch_size,
-                                                 window=window)).to_dict()
+def test_ip_dedup_passes_with_the_exact_dedup_count(backend: EmbeddedBackend, batch_size: int, window: int) -> None:
+    report = shared_run(backend, IpDedup(), batch_size=batch_size, window=window)[0].to_dict()
     failed = [c for c in report["checks_detail"] if not c["passed"]]
     assert report["passed"], failed
     assert report["checks"] == report["expected_checks"] > 0
@@ -22,9 +23,8 @@ def test_ip_dedup_passes_with_the_exact_dedup_count(run_judged: RunJudged, batch
     assert report["alerts"] >= report["dangerous_ips_seen"] > 0
 
 
-def test_a_detector_that_forgets_the_delete_fails_the_dedup_check(run_judged: RunJudged) -> None:
-    report = run_judged(IpDedup(), IpDedupConfig(packets=600, ips=80, slots=3, seed=11, variant="forgets-delete"))
-    assert report.passed is False
+def test_a_detector_that_forgets_the_delete_checks_too_few_and_leaves_items(backend: EmbeddedBackend) -> None:
+    report, _ = shared_run(backend, IpDedup(), "forgets-delete")
     dedup = report.check("dedup_count")
     assert dedup.passed is False and dedup.actual < dedup.expected
     assert report.check("per_ip_alternation").passed is False

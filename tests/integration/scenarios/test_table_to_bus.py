@@ -1,30 +1,26 @@
-"""The table-to-bus scenario end to end: the fixed pipeline passes, each planted bug fails the check its
-bug-table row names, with the cause that row names; each run's trace file alone gives the same report."""
+"""The table-to-bus scenario end to end: what the fixed pipeline's report says it did (the bug table's test
+runs every planted bug); the run's trace file alone gives the same report again (``harness judge``)."""
 from __future__ import annotations
 
-import pytest
-from judged_runs import RunJudged, run_judged  # noqa: F401 (a fixture)
+from judged_runs import shared_run
 
-from streamharness.scenarios.table_to_bus.bugs import BUGS
+from harness.backends import EmbeddedBackend
 from streamharness.scenarios.table_to_bus.oracles import LOSS_CAUSES
-from streamharness.scenarios.table_to_bus.scenario import TableToBus, TableToBusConfig
-
-SMALL = {"customers": 5, "orders": 10, "updates": 12, "deletes": 4, "seed": 5}
+from streamharness.scenarios.table_to_bus.scenario import TableToBus
 
 
-def test_the_fixed_pipeline_passes_every_check(run_judged: RunJudged) -> None:
-    report = run_judged(TableToBus(), TableToBusConfig(variant="fixed", **SMALL)).to_dict()
+def test_the_fixed_pipeline_publishes_every_change_once(backend: EmbeddedBackend) -> None:
+    report = shared_run(backend, TableToBus())[0].to_dict()
     assert report["passed"], [c for c in report["checks_detail"] if not c["passed"]]
     assert report["table_events"] == report["changes"] == report["stream_records"] > 10
     assert report["history_records"] > 0 and report["fifo_messages"] > 0
     assert report["mapping_stats"]["given_up"] == 0
 
 
-@pytest.mark.parametrize("bug", [b for b in BUGS if b.check and b.shown_by == "a run of the variant"],
-                         ids=lambda b: b.cause)
-def test_each_planted_bug_fails_its_named_check_with_its_cause(run_judged: RunJudged, bug) -> None:
-    report = run_judged(TableToBus(), TableToBusConfig(variant=bug.variant, **SMALL))
-    check = report.check(bug.check)
-    assert not check.passed
-    assert bug.cause in check.actual["lost_by_cause"] and LOSS_CAUSES[bug.cause] in check.detail
-    assert not report.check("one_bus_event_per_change").passed
+def test_a_lost_record_is_counted_under_its_cause_and_the_cause_explained(backend: EmbeddedBackend) -> None:
+    scenario = TableToBus()
+    for bug in (b for b in scenario.bugs if b.check):
+        report, _ = shared_run(backend, scenario, bug.variant, bug.faults)
+        check = report.check(bug.check)
+        assert set(check.actual["lost_by_cause"]) == {bug.cause} and LOSS_CAUSES[bug.cause] in check.detail
+        assert not report.check("one_bus_event_per_change").passed

@@ -35,7 +35,7 @@ def test_run_lists_the_scenarios_and_each_one_its_options_with_help() -> None:
     for flag in ("--packets", "--ips", "--slots", "--batch-size", "--window", "--dangerous-fraction", "--bursts",
                  "--burst-size", "--producers", "--variant", "--seed", "--backend", "--json", "--trace"):
         assert flag in out, flag
-    assert "Packets in the flood." in out and "detector|forgets-delete" in out
+    assert "Packets in the flood." in out and "fixed|forgets-delete" in out
     code, out = _harness("run", "order-aggregator", "--help")
     assert "--orders" in out and "fixed|as_published" in out and "--packets" not in out
 

@@ -15,7 +15,7 @@ from streamharness.scenarios.order_aggregator.scenario import OrderAggregator, O
 
 
 def test_variants_are_the_topologies_and_the_correct_one_is_the_default() -> None:
-    assert set(IpDedup().variants) == set(IP_VARIANTS) and IpDedupConfig().variant == "detector"
+    assert set(IpDedup().variants) == set(IP_VARIANTS) and IpDedupConfig().variant == "fixed"
     assert set(OrderAggregator().variants) == set(ORDER_VARIANTS) and OrderAggregatorConfig().variant == "fixed"
 
 

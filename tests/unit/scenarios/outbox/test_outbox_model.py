@@ -5,7 +5,6 @@ import json
 
 import pytest
 
-from streamharness.scenarios.outbox.bugs import BUGS, line
 from streamharness.scenarios.outbox.generator import OutboxEvent, OutboxPlan, generate_outbox
 from streamharness.scenarios.outbox.oracles import (consumed_once, consumer_dlq_exact, correlation_traceable,
                                                     delivered_in_order_per_key, evaluate, no_looping_message,
@@ -133,9 +132,9 @@ def test_a_hop_that_drops_the_correlation_id_is_named() -> None:
 
 def test_the_bug_table_names_a_variant_a_check_and_a_line_for_each_bug() -> None:
     checks = {c.name for c in evaluate(PLAN, expected(PLAN, fanout=False), drain_timeout=10, **_correct_run(PLAN))}
-    for bug in BUGS:
+    for bug in OutboxToQueue.bugs:
         assert bug.variant in VARIANTS and bug.variant != "fixed" and bug.check in checks
-        assert line(bug).startswith("topology.py:")
+        assert bug.location().startswith("scenarios/outbox/topology.py:")
 
 
 def test_the_config_round_trips_and_the_plan_is_generated_again() -> None:
@@ -147,17 +146,6 @@ def test_the_config_round_trips_and_the_plan_is_generated_again() -> None:
 
 def test_an_event_key_is_order_and_seq() -> None:
     assert OutboxEvent("ORD-1", 2, "OrderShipped", "c", "{}").key == "ORD-1#2"
-
-
-def test_the_readme_shows_the_bug_table_as_bugs_py_gives_it() -> None:
-    from pathlib import Path
-
-    from streamharness.scenarios.outbox.bugs import markdown_table
-
-    readme = (Path(__file__).parents[4] / "README.md").read_text()
-    start = readme.index("<!-- outbox bug table")
-    shown = readme[readme.index("\n", start) + 1: readme.index("<!-- end outbox bug table -->")].strip()
-    assert shown == markdown_table()
 
 
 def test_the_publisher_names_a_corrupt_payload_by_item_and_correlation_id() -> None:
