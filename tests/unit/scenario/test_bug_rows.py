@@ -61,3 +61,10 @@ def test_harness_bugs_gives_the_command_that_shows_each_bug_with_its_faults() ->
     out = CliRunner().invoke(cli, ["bugs"]).output
     assert "harness run order-aggregator --variant ignores-failed-entries --faults FILE" in out
     assert '"kind": "put_events_failure"' in out and "harness run ip-dedup --variant forgets-delete" in out
+
+
+def test_a_row_whose_line_is_gone_is_one_error_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    gone = Bug("a bug", "ip-dedup", "forgets-delete", "dedup_count", "harness.scenario.bugs", "no such line")
+    monkeypatch.setattr(registry, "bugs", lambda: [gone])
+    out = CliRunner().invoke(cli, ["bugs"])
+    assert out.exit_code == 2 and out.output.startswith("Error: bug 'a bug': 'no such line' is on 0 lines")
