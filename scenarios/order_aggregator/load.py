@@ -27,7 +27,7 @@ class OrderAggregatorLoad(LoadProfile):
         return OrderAggregatorConfig(orders=1, window=0, seed=seed)
 
     def environment(self, config: Any, resources: Mapping[str, Any]) -> dict[str, str]:
-        return {"EVENTS_TABLE": resources["tables"]["events"]}
+        return {"EVENTS_TABLE": resources["tables"]["events"], "LOAD_SEED": str(config.seed)}
 
     def observe(self, client: Callable[[str], Any], config: Any, resources: Mapping[str, Any]) -> dict[str, Any]:
         items: dict[tuple[str, str], str] = {}
