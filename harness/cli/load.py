@@ -23,31 +23,28 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from rich.console import Console
 
-from harness.backends import BACKENDS
+from harness.cli.backend import backend_options, select_backend
 from harness.cli.control import request
+from harness.cli.exits import CHECK_FAILED, HARNESS_FAILED, INTERRUPTED, PASSED, check_output_path, fail
 from harness.oracles.checks import Check, check_equal
 from harness.scenario import Report, ScenarioLoadError, UnknownScenario, registry
 from harness.scenario.load import (LoadProfile, LoadStats, latency_summary, load_profile, per_second,
                                    read_stats_json, thresholds, with_tallies)
+from harness.topology import Topology, ValidationException
+from harness.topology.loader import load_file
 from harness.trace import Trace
 
-EXIT_FAILED, EXIT_BAD_INPUT, EXIT_HARNESS_FAILED = 1, 2, 3
 READY_TIMEOUT_S = 180.0
 _RUN_TIME = re.compile(r"^(\d+h)?(\d+m)?(\d+s)?$|^\d+$")
 
 
 class HarnessFailed(RuntimeError):
     """The harness, a backend or Locust failed: exit 3, not a verdict on the pipeline."""
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(code)
 
 
 def _free_port() -> int:
@@ -87,11 +84,11 @@ def _tail(path: Path, lines: int = 15) -> str:
 
 
 @contextmanager
-def pipeline(topology_file: Path, backend: str, workdir: Path) -> Iterator[Pipeline]:
+def pipeline(topology_file: Path, backend: str, endpoint: str | None, workdir: Path) -> Iterator[Pipeline]:
     """``harness up`` in its own process, until its control endpoint answers; stopped on the way out."""
     log, trace_path = workdir / "up.log", workdir / "trace.jsonl"
     cmd = [sys.executable, "-m", "harness.cli", "up", "--topology", str(topology_file), "--backend", backend,
-           "--quiet", "--trace", str(trace_path), "--control-port", "0"]
+           "--quiet", "--trace", str(trace_path), "--control-port", "0"] + (["--endpoint", endpoint] if endpoint else [])
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     p = Pipeline(proc, "", log, trace_path)
@@ -206,6 +203,28 @@ def _check_inputs(name: str, run_time: str) -> tuple[LoadProfile, Any]:
     return profile, scenario
 
 
+def _topology_file(path: str, scenario_topology: Topology) -> Topology:
+    """A topology file to run instead of the scenario's: it must have the scenario's resources (the
+    locustfile and the oracles find them by their logical names)."""
+    try:
+        topology = load_file(path)
+    except ValidationException as e:
+        raise click.BadParameter(str(e), param_hint="--topology") from None
+    missing = [f"{kind} {n}" for kind, attr in _RESOURCES for n in _names(scenario_topology, attr)
+               if n not in _names(topology, attr)]
+    if missing:
+        raise click.BadParameter(f"{path}: the scenario's pipeline needs {', '.join(missing)}", param_hint="--topology")
+    return topology
+
+
+_RESOURCES = (("table", "tables"), ("queue", "queues"), ("function", "functions"), ("bus", "event_buses"),
+              ("event source mapping", "event_source_mappings"))
+
+
+def _names(topology: Topology, attr: str) -> set[str]:
+    return {x.name for x in getattr(topology, attr)}
+
+
 @click.command("load")
 @click.argument("name", metavar="SCENARIO")
 @click.option("--users", "-u", default=10, show_default=True, type=click.IntRange(1), help="Locust users.")
@@ -215,44 +234,56 @@ def _check_inputs(name: str, run_time: str) -> tuple[LoadProfile, Any]:
 @click.option("--workers", "-w", default=0, show_default=True, type=click.IntRange(0, 64),
               help="Locust worker processes under a Locust master (0: one headless Locust process).")
 @click.option("--seed", default=7, show_default=True, type=int, help="Seed of the scenario's data (IP population, ...).")
-@click.option("--backend", default="embedded", show_default=True, type=click.Choice(sorted(BACKENDS)))
+@backend_options
+@click.option("--topology", "topology_path", type=click.Path(exists=True, dir_okay=False),
+              help="Run this topology file (YAML or JSON) instead of the scenario's own: same logical resource "
+                   "names, other settings; its 'thresholds:' block sets the thresholds.")
 @click.option("--csv", "csv_prefix", help="Keep Locust's CSV files under this prefix (PREFIX_stats.csv, ...).")
 @click.option("--html", "html_path", type=click.Path(dir_okay=False, writable=True),
               help="Write the report as one self-contained HTML page with plots.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True), help="Write the report as JSON.")
 @click.option("--trace", "trace_path", type=click.Path(dir_okay=False, writable=True),
               help="Keep the pipeline's trace file (JSON lines) here.")
-@click.option("--min-events-per-s", type=click.FloatRange(0), help="Threshold: end-to-end events/s at least this.")
-@click.option("--max-p99-ms", type=click.FloatRange(0), help="Threshold: write -> handler p99 at most this (ms).")
-@click.option("--max-error-ratio", type=click.FloatRange(0, 1), help="Threshold: failed calls / calls at most this.")
+@click.option("--min-events-per-s", type=click.FloatRange(0),
+              help="Threshold: end-to-end events/s at least this (overrides the topology's).")
+@click.option("--max-p99-ms", type=click.FloatRange(0),
+              help="Threshold: write -> handler p99 at most this, ms (overrides the topology's).")
+@click.option("--max-error-ratio", type=click.FloatRange(0, 1),
+              help="Threshold: failed calls / calls at most this (overrides the topology's).")
 @click.option("--drain-timeout", default=300.0, show_default=True, type=click.FloatRange(1),
               help="Seconds the final drain may take.")
 def load(name: str, users: int, spawn_rate: float, run_time: str, workers: int, seed: int, backend: str,
-         csv_prefix: str | None, html_path: str | None, json_path: str | None, trace_path: str | None,
-         min_events_per_s: float | None, max_p99_ms: float | None, max_error_ratio: float | None,
-         drain_timeout: float) -> None:
+         endpoint: str | None, topology_path: str | None, csv_prefix: str | None, html_path: str | None,
+         json_path: str | None, trace_path: str | None, min_events_per_s: float | None, max_p99_ms: float | None,
+         max_error_ratio: float | None, drain_timeout: float) -> None:
     """Put Locust load on SCENARIO's pipeline, then judge everything the load wrote (live mode).
 
     \b
     Starts `harness up` with the scenario's topology in its own process, runs Locust headless
     (--workers W: Locust's master and W worker processes), drains the pipeline through the loopback
     control endpoint, and runs the scenario's live-mode oracles and the thresholds on the trace.
+    Thresholds come from the topology's 'thresholds:' block (else the scenario's defaults), each
+    option overriding its own.
     Exit 0 when every check and threshold passes, 1 when one fails, 2 for bad input, 3 when the
-    harness, a backend or Locust failed.
+    harness, a backend or Locust failed, 130 when interrupted.
     Example:
       harness load ip-dedup --users 20 --spawn-rate 20 --run-time 30s --workers 2 --html r.html
     """
     profile, scenario = _check_inputs(name, run_time)
-    limits = thresholds(min_events_per_s, max_p99_ms, max_error_ratio)
+    select_backend(backend, endpoint)
+    for path, flag in ((html_path, "--html"), (json_path, "--json"), (trace_path, "--trace")):
+        check_output_path(path, flag)
+    overrides = {"min_events_per_s": min_events_per_s, "max_p99_ms": max_p99_ms, "max_error_ratio": max_error_ratio}
     console = Console(highlight=False)
     try:
-        with tempfile.TemporaryDirectory(prefix=f"load-{name}-") as tmp:
-            result = _run(profile, scenario, Path(tmp), users=users, spawn_rate=spawn_rate, run_time=run_time,
-                          workers=workers, seed=seed, backend=backend, csv_prefix=csv_prefix, console=console,
-                          drain_timeout=drain_timeout, keep_trace=trace_path)
+        report, extra = run_load(profile, users=users, spawn_rate=spawn_rate, run_time=run_time, workers=workers,
+                                 seed=seed, backend=backend, endpoint=endpoint, topology_path=topology_path,
+                                 overrides=overrides, csv_prefix=csv_prefix, trace_path=trace_path,
+                                 drain_timeout=drain_timeout, console=console)
     except HarnessFailed as e:
-        _fail(str(e), EXIT_HARNESS_FAILED)
-    report, extra = _judge(result, limits)
+        fail(str(e), HARNESS_FAILED)
+    except KeyboardInterrupt:
+        fail("interrupted: Locust and the pipeline were stopped; no checks were judged", INTERRUPTED)
     from harness.cli.load_report import render_terminal, write_html
 
     render_terminal(report, extra, console)
@@ -261,7 +292,28 @@ def load(name: str, users: int, spawn_rate: float, run_time: str, workers: int, 
     if html_path:
         write_html(report, extra, html_path)
         console.print(f"html report: {html_path}")
-    sys.exit(0 if report.passed else EXIT_FAILED)
+    sys.exit(PASSED if report.passed else CHECK_FAILED)
+
+
+def run_load(profile: LoadProfile | str, *, users: int, spawn_rate: float, run_time: str, workers: int = 0,
+             seed: int = 7, backend: str = "embedded", endpoint: str | None = None, topology_path: str | None = None,
+             overrides: Mapping[str, float | None] | None = None, csv_prefix: str | None = None,
+             trace_path: str | None = None, drain_timeout: float = 300.0,
+             console: Console | None = None) -> tuple[Report, dict[str, Any]]:
+    """One load run, judged: the report (checks, thresholds included) and the extra keys of its JSON form
+    (load stats, thresholds, series). Raises HarnessFailed when the harness, a backend or Locust failed;
+    click.UsageError / BadParameter for bad input."""
+    if isinstance(profile, str):
+        profile, scenario = _check_inputs(profile, run_time)
+    else:
+        scenario = registry.get(profile.scenario)
+    console = console or Console(highlight=False, quiet=True)
+    with tempfile.TemporaryDirectory(prefix=f"load-{profile.scenario}-") as tmp:
+        result = _run(profile, scenario, Path(tmp), users=users, spawn_rate=spawn_rate, run_time=run_time,
+                      workers=workers, seed=seed, backend=backend, endpoint=endpoint, topology_path=topology_path,
+                      csv_prefix=csv_prefix, console=console, drain_timeout=drain_timeout, keep_trace=trace_path)
+    limits = (result.topology.thresholds or profile.thresholds).override(**(overrides or {}))
+    return _judge(result, thresholds(limits))
 
 
 @dataclass
@@ -269,6 +321,7 @@ class LoadResult:
     profile: LoadProfile
     config: Any
     plan: Any
+    topology: Topology
     trace: Trace
     load: LoadStats
     observations: dict[str, Any]
@@ -279,16 +332,19 @@ class LoadResult:
 
 
 def _run(profile: LoadProfile, scenario: Any, workdir: Path, *, users: int, spawn_rate: float, run_time: str,
-         workers: int, seed: int, backend: str, csv_prefix: str | None, console: Console, drain_timeout: float,
-         keep_trace: str | None) -> LoadResult:
+         workers: int, seed: int, backend: str, endpoint: str | None, topology_path: str | None,
+         csv_prefix: str | None, console: Console, drain_timeout: float, keep_trace: str | None) -> LoadResult:
     from harness.cli.topology_file import write_topology
 
     config = profile.config(seed)
     plan = scenario.generate(config)
-    topology_file = write_topology(scenario.topology(config, plan, workdir), workdir / "topology.json")
+    topology = scenario.topology(config, plan, workdir)
+    if topology_path is not None:
+        topology = _topology_file(topology_path, topology)
+    topology_file = write_topology(topology, workdir / "topology.json")
     stats_prefix = str(workdir / "locust")
     t_start = time.time()
-    with pipeline(topology_file, backend, workdir) as p:
+    with pipeline(topology_file, backend, endpoint, workdir) as p:
         t_ready = time.time()
         resources = p.call("/resources")
         tally = workdir / "tally"
@@ -321,9 +377,8 @@ def _run(profile: LoadProfile, scenario: Any, workdir: Path, *, users: int, spaw
         load_stats = with_tallies(read_stats_json(f"{stats_prefix}.json"), workdir / "tally")
     except (OSError, ValueError, KeyError) as e:
         raise HarnessFailed(f"Locust's statistics could not be read: {e}") from None
-    return LoadResult(profile=profile, config=config, plan=plan, trace=trace, load=load_stats,
-                      observations=observations,
-                      drained=drained, stats=stats,
+    return LoadResult(profile=profile, config=config, plan=plan, topology=topology, trace=trace, load=load_stats,
+                      observations=observations, drained=drained, stats=stats,
                       times={"startup_s": t_ready - t_start, "load_start": load_start, "load_end": load_end,
                              "drained_at": drained_at},
                       settings={"users": users, "spawn_rate": spawn_rate, "run_time": run_time, "workers": workers,
@@ -349,7 +404,7 @@ def _judge(r: LoadResult, limits: list[Any]) -> tuple[Report, dict[str, Any]]:
                "drain_s": round(t["drained_at"] - t["load_end"], 3), "end_to_end_s": round(e2e_s, 3),
                "events_per_s": None if values["events_per_s"] is None else round(values["events_per_s"], 1),
                "latency_ms": {k: v for k, v in lat.items() if k != "count"} or None,
-               "latency_basis": "handler start minus the record's first write (written_at), every INSERT"}
+               "latency_basis": r.profile.latency_basis}
     mapping_stats = next(iter(r.stats["mappings"].values()), None) if len(r.stats["mappings"]) == 1 else None
     report = Report(scenario=r.profile.scenario, variant=r.config.variant, backend=r.settings["backend"],
                     seed=r.config.seed, checks=tuple(checks + threshold_checks),

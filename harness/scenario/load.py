@@ -30,6 +30,7 @@ from harness.oracles.checks import Check
 from harness.oracles.stats import percentiles
 from harness.scenario.config import ScenarioConfig
 from harness.scenario.registry import UnknownScenario
+from harness.topology.thresholds import Thresholds
 
 GROUP = "streamharness.loads"
 
@@ -131,16 +132,14 @@ class Threshold:
                      detail="no value measured" if value is None else "")
 
 
-def thresholds(min_events_per_s: float | None, max_p99_ms: float | None,
-               max_error_ratio: float | None) -> list[Threshold]:
-    out = []
-    if min_events_per_s is not None:
-        out.append(Threshold("events_per_s", min_events_per_s, floor=True))
-    if max_p99_ms is not None:
-        out.append(Threshold("write_to_handler_p99_ms", max_p99_ms, floor=False))
-    if max_error_ratio is not None:
-        out.append(Threshold("error_ratio", max_error_ratio, floor=False))
-    return out
+#: a Thresholds field -> the figure it bounds and whether the bound is a floor
+_BOUNDS = {"min_events_per_s": ("events_per_s", True), "max_p99_ms": ("write_to_handler_p99_ms", False),
+           "max_error_ratio": ("error_ratio", False)}
+
+
+def thresholds(limits: Thresholds) -> list[Threshold]:
+    """The checks of the thresholds that are set (a topology's ``thresholds:``, options over it)."""
+    return [Threshold(_BOUNDS[name][0], bound, floor=_BOUNDS[name][1]) for name, bound in limits.items()]
 
 
 def per_second(times: Iterable[float], start: float, end: float, weights: Iterable[float] | None = None) -> list[float]:
@@ -166,6 +165,10 @@ class LoadProfile(ABC):
     locustfile: ClassVar[str]
     #: the function whose invocations are the pipeline's end (events/s and write -> handler latency)
     function: ClassVar[str]
+    #: what the write -> handler latencies ``evaluate`` returns are measured from and to
+    latency_basis: ClassVar[str]
+    #: the thresholds of a run whose topology has no ``thresholds:`` (options override them)
+    thresholds: ClassVar[Thresholds] = Thresholds()
 
     @abstractmethod
     def config(self, seed: int) -> ScenarioConfig:

@@ -16,12 +16,13 @@ from harness.topology.specs import (
     StreamViewType,
     Table,
 )
+from harness.topology.thresholds import Thresholds
 from harness.topology.topology import Topology
 from harness.topology.template import TemplateWarning, load_template  # noqa: E402 - needs Topology first
 
 __all__ = [
     "EventBus", "InputTransformer", "RetryPolicy", "Rule", "Subscription", "Target", "Topic",
     "EventInvokeConfig", "EventSourceMapping", "FilterCriteria", "Function", "GlobalSecondaryIndex", "KeyAttribute", "Queue",
-    "RedrivePolicy", "StartingPosition", "StreamViewType", "Table", "TemplateWarning", "Topology",
+    "RedrivePolicy", "StartingPosition", "StreamViewType", "Table", "TemplateWarning", "Thresholds", "Topology",
     "ValidationException", "load_template",
 ]

@@ -23,6 +23,7 @@ from harness.topology.specs import (
     RedrivePolicy,
     Table,
 )
+from harness.topology.thresholds import Thresholds
 from harness.topology.topology import Topology
 
 # AWS spellings that do not snake-case mechanically.
@@ -145,14 +146,18 @@ def load_dict(data: Mapping[str, Any]) -> Topology:
     topics = tuple(
         _build(Topic, f"topics[{i}]", t, subscriptions=lambda ss: tuple(Subscription.parse(s) for s in ss or ()))
         for i, t in enumerate(data.get("topics") or ()))
-    unknown = set(data) - {"name", "description", "tables", "functions", "event_source_mappings", "queues", "extra",
-                           "event_buses", "rules", "topics"}
+    thresholds = None if data.get("thresholds") is None else _build(Thresholds, "thresholds", data["thresholds"])
+    unknown = set(data) - _TOP_LEVEL
     if unknown:
-        raise _unknown_key("topology", sorted(unknown)[0], {"name", "description", "tables", "functions",
-                           "event_source_mappings", "queues", "extra", "event_buses", "rules", "topics"})
+        raise _unknown_key("topology", sorted(unknown)[0], _TOP_LEVEL)
     return Topology(name=data["name"], description=data.get("description", ""), tables=tables,
                     functions=functions, event_source_mappings=mappings, queues=queues,
-                    extra=data.get("extra") or {}, event_buses=event_buses, rules=rules, topics=topics)
+                    extra=data.get("extra") or {}, event_buses=event_buses, rules=rules, topics=topics,
+                    thresholds=thresholds)
+
+
+_TOP_LEVEL = {"name", "description", "tables", "functions", "event_source_mappings", "queues", "extra", "event_buses",
+              "rules", "topics", "thresholds"}
 
 
 def load_file(path: str | Path) -> Topology:

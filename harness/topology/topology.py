@@ -11,6 +11,7 @@ from typing import Any
 from harness.topology.errors import ValidationException
 from harness.topology.events import DEFAULT_BUS, MAX_RULES_PER_BUS, EventBus, Rule, Topic
 from harness.topology.specs import EventSourceMapping, Function, Queue, Table
+from harness.topology.thresholds import Thresholds
 
 # ${table:NAME}, ${table-arn:NAME}, ${stream-arn:NAME}, ${queue:NAME} (URL), ${queue-arn:NAME},
 # ${queue-name:NAME}, ${bus:NAME} (the deployed bus name; "default" stays default), ${topic-arn:NAME} in
@@ -35,6 +36,8 @@ class Topology:
     topics: tuple[Topic, ...] = ()
     #: directories the harness puts on sys.path for this topology's handlers (a template's code directories)
     handlers_path: tuple[str, ...] = ()
+    #: the SLOs ``harness load`` checks on this topology (None: none)
+    thresholds: Thresholds | None = None
 
     def __post_init__(self) -> None:
         for attr in ("tables", "functions", "event_source_mappings", "queues", "event_buses", "rules", "topics",

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from harness.oracles.accounting import writes_accounted
 from harness.oracles.checks import Check, check_equal
 from streamharness.scenarios.ip_dedup.generator import Flood
 
@@ -123,15 +124,6 @@ def alerts_for_dangerous(plan: Flood, inserted_ips: set[str], alerted_ips: Seque
     return check_equal("alerts", expected, actual,
                        detail=f"{len(missing)} missing, {len(spurious)} spurious, {len(alerted_ips)} alerts raised",
                        examples=[{"missing": ip} for ip in missing[:5]] + [{"spurious": ip} for ip in spurious[:5]])
-
-
-def writes_accounted(writes_ok: int, change_records: int, failed_writes: int) -> Check:
-    """Each accepted UpdateItem changes the item (``packets`` grows), so it is exactly one INSERT or MODIFY
-    record; a failed call may or may not have been applied, so failures widen the range by their number."""
-    passed = writes_ok <= change_records <= writes_ok + failed_writes
-    return Check(name="writes_accounted", passed=passed,
-                 expected=writes_ok if not failed_writes else f"{writes_ok}..{writes_ok + failed_writes}",
-                 actual=change_records, detail="INSERT + MODIFY stream records vs UpdateItem calls accepted")
 
 
 def evaluate_live(flood: Flood, *, delivered_event_names: Mapping[str, int], checked_ips: Sequence[str],

@@ -120,7 +120,7 @@ class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
 
     def evaluate(self, trace: Trace, config: OrderAggregatorConfig, plan: OrderPlan) -> Report:
         write_times: list[float] = observed(trace, "write_times")
-        obs = _read(trace, write_times)
+        obs = read_observations(trace, write_times)
         checks = evaluate(plan, invoices=obs["invoices"], aggregated_events=obs["aggregated_events"],
                           write_times=write_times, invoice_times=obs["invoice_times"],
                           records_delivered=obs["records_delivered"], records_processed=obs["records_processed"],
@@ -143,8 +143,9 @@ class OrderAggregator(Scenario[OrderAggregatorConfig, OrderPlan]):
                           api_calls=api_call_table(trace.of("api_call")), deliveries=True)
 
 
-def _read(trace: Trace, write_times: list[float]) -> dict[str, Any]:
-    """What the oracles need, read off the trace."""
+def read_observations(trace: Trace, write_times: list[float] | None) -> dict[str, Any]:
+    """What the oracles need, read off the trace. Without ``write_times`` (a load run: the writes are
+    Locust's) the aggregated events carry no ``after_write``."""
     invoice_logs = trace.json_logs("invoice", "invoice_created")
     invoices = [line["order_id"] for line, _ in invoice_logs]
     invoice_times = [(line["order_id"], float(line["created_at"])) for line, _ in invoice_logs]
@@ -155,9 +156,11 @@ def _read(trace: Trace, write_times: list[float]) -> dict[str, Any]:
     aggregated = []
     for call in calls:
         for entry in call.get("entries", []):
-            aggregated.append({"detail": entry["detail"], "detail_type": entry["detail_type"],
-                               "accepted": entry["error_code"] is None, "error_code": entry["error_code"],
-                               "after_write": after_write_from_times(write_times, call["t"])})
+            event = {"detail": entry["detail"], "detail_type": entry["detail_type"],
+                     "accepted": entry["error_code"] is None, "error_code": entry["error_code"]}
+            if write_times is not None:
+                event["after_write"] = after_write_from_times(write_times, call["t"])
+            aggregated.append(event)
     rejected = sorted({e["detail"]["order_id"] for e in trace.of("bus_event")
                        if e.get("detail_type") == REJECTED_DETAIL_TYPE and isinstance(e.get("detail"), dict)})
     # what a call read and paid for: a Scan reads every item it scans, whatever its filter keeps. Only
