@@ -8,13 +8,14 @@ credential scope (``.../sqs/aws4_request`` is refused with a reason), SNS otherw
 from __future__ import annotations
 
 from harness.emulators import query
-from harness.emulators.http import LoopbackHttpServer
+from harness.emulators.http import LoopbackHttpServer, Response
 from harness.emulators.ids import new_id
 from harness.emulators.sns.models import SnsModel
 from harness.emulators.sns.responses import SnsApi
+from harness.emulators.sqs.exceptions import SerializationException
 from harness.emulators.sqs.models import SqsModel
 from harness.emulators.sqs.responses import CONTENT_TYPE as SQS_CONTENT_TYPE
-from harness.emulators.sqs.responses import SqsApi
+from harness.emulators.sqs.responses import SqsApi, error
 
 
 class MessagingServer:
@@ -27,7 +28,7 @@ class MessagingServer:
         self.sns = SnsModel(self.sqs, region, account_id)
         self.sqs_api = SqsApi(self.sqs)
         self.sns_api = SnsApi(self.sns)
-        self._http = LoopbackHttpServer(self.route, "messaging-endpoint", port)
+        self._http = LoopbackHttpServer(self.route, self.reject, "messaging-endpoint", port)
         self.url = ""
 
     def start(self) -> MessagingServer:
@@ -43,10 +44,8 @@ class MessagingServer:
     def stop(self) -> None:
         self._http.stop(before_close=self.sqs.reset)  # reset wakes long polls, so their connections end
 
-    def route(self, method: bytes, headers: dict[bytes, bytes], body: bytes) -> tuple[int, str, dict[str, str], bytes]:
+    def route(self, headers: dict[bytes, bytes], body: bytes) -> Response:
         """(status, content type, extra headers, body) for one request."""
-        if method == b"GET":  # a health check
-            return 200, "application/json", {}, b'{"status":"ok"}'
         target = headers.get(b"x-amz-target")
         if target is not None:
             status, extra, data = self.sqs_api.handle(target.decode("latin-1"), body)
@@ -58,6 +57,11 @@ class MessagingServer:
             return 400, "text/xml", {}, data
         status, data = self.sns_api.handle(body)
         return status, "text/xml", {}, data
+
+    def reject(self, reason: str) -> Response:
+        """A request that cannot be read: answered in the JSON protocol the SDKs speak to SQS."""
+        status, extra, data = error(SerializationException(reason))
+        return status, SQS_CONTENT_TYPE, extra, data
 
 
 __all__ = ["MessagingServer"]

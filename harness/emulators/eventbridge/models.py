@@ -76,6 +76,12 @@ class UnknownOperationException(EventsError):
     code = "UnknownOperationException"
 
 
+class InternalException(EventsError):
+    """A bug of ours, answered as AWS answers its own."""
+
+    status = 500
+
+
 def _length_error(parameter: str, low: int, high: int, value: Any = None) -> ValidationException:
     shown = f"Value '{value}' at" if value is not None else "Value at"
     bound = (f"greater than or equal to {low} and less than or equal to {high}" if low
@@ -645,7 +651,7 @@ def validate_target(target: Mapping[str, Any], index: int) -> dict[str, Any]:
 
 
 __all__ = [
-    "BusEvent", "BusModel", "DEFAULT_BUS", "EventsError", "EventsModel", "InvalidEventPatternException",
+    "BusEvent", "BusModel", "DEFAULT_BUS", "EventsError", "EventsModel", "InternalException", "InvalidEventPatternException",
     "LimitExceededException", "Match", "ResourceAlreadyExistsException", "ResourceNotFoundException", "RuleModel",
     "SerializationException", "TargetModel", "UnknownOperationException", "ValidationException", "entry_size", "iso_seconds",
     "new_id", "validate_target",

@@ -7,7 +7,6 @@ the request's parameters and returns the response body; errors are raised as
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -16,33 +15,29 @@ from harness.emulators.eventbridge.models import (
     BusEvent,
     EventsError,
     EventsModel,
+    InternalException,
     SerializationException,
     UnknownOperationException,
     ValidationException,
 )
+from harness.emulators.protocol import Operations, json_request, required
 
 TARGET_PREFIX = "AWSEvents."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 
 Publish = Callable[[Sequence[BusEvent]], None]
 Operation = Callable[["EventsApi", Mapping[str, Any]], dict[str, Any]]
-OPERATIONS: dict[str, Operation] = {}
+operation: Operations[Operation] = Operations()
+OPERATIONS = operation.handlers
 
 
-def operation(name: str) -> Callable[[Operation], Operation]:
-    def register(fn: Operation) -> Operation:
-        OPERATIONS[name] = fn
-        return fn
-    return register
+def _not_null(name: str) -> ValidationException:
+    return ValidationException(f"1 validation error detected: Value null at '{name[:1].lower() + name[1:]}' failed "
+                               f"to satisfy constraint: Member must not be null")
 
 
 def _required(params: Mapping[str, Any], name: str) -> Any:
-    value = params.get(name)
-    if value is None or value == "":
-        camel = name[:1].lower() + name[1:]
-        raise ValidationException(f"1 validation error detected: Value null at '{camel}' failed to satisfy "
-                                  f"constraint: Member must not be null")
-    return value
+    return required(params, name, _not_null)
 
 
 def _page(items: list[dict[str, Any]], params: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -68,24 +63,19 @@ class EventsApi:
 
     def handle(self, target: str | None, body: bytes) -> tuple[int, dict[str, Any]]:
         try:
-            if not target or not target.startswith(TARGET_PREFIX):
-                raise UnknownOperationException(f"Missing or unknown X-Amz-Target header {target!r}; expected "
-                                                f"{TARGET_PREFIX}<Operation>")
-            op = OPERATIONS.get(target[len(TARGET_PREFIX):])
-            if op is None:
-                raise UnknownOperationException(
-                    f"Operation {target[len(TARGET_PREFIX):]} is not served by the streamharness EventBridge endpoint "
-                    f"(served: {', '.join(sorted(OPERATIONS))})")
-            try:
-                params = json.loads(body) if body else {}
-            except ValueError as e:
-                raise SerializationException(f"Start of structure or map found where not expected: {e}") from None
-            if not isinstance(params, dict):
-                raise SerializationException("The request body must be a JSON object")
-            check_request(target[len(TARGET_PREFIX):], params, body)
+            name, op, params = json_request(operation, TARGET_PREFIX, target, body, unknown=UnknownOperationException,
+                                            malformed=SerializationException)
+            check_request(name, params, body)
             return 200, op(self, params)
         except EventsError as e:
-            return e.status, {"__type": e.code, "message": e.message}
+            return error(e)
+        except Exception as e:  # a bug of ours: answer as AWS's InternalException, keep serving
+            return error(InternalException(f"{type(e).__name__}: {e}"))
+
+
+def error(e: EventsError) -> tuple[int, dict[str, Any]]:
+    """AWS's JSON error: ``{"__type": code, "message": text}``."""
+    return e.status, {"__type": e.code, "message": e.message}
 
 
 # -- buses ------------------------------------------------------------------------------------
@@ -209,4 +199,4 @@ def list_tags_for_resource(api: EventsApi, p: Mapping[str, Any]) -> dict[str, An
     return {"Tags": [{"Key": k, "Value": v} for k, v in sorted(tags.items())]}
 
 
-__all__ = ["CONTENT_TYPE", "EventsApi", "OPERATIONS", "TARGET_PREFIX"]
+__all__ = ["CONTENT_TYPE", "EventsApi", "OPERATIONS", "TARGET_PREFIX", "error"]

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from harness.emulators.protocol import Operations, required
+from harness.emulators.protocol import Operations, json_request, required
 from harness.emulators.sqs.exceptions import InvalidAction, MissingParameter, SerializationException, SqsError
 from harness.emulators.sqs.models import SqsModel
 
@@ -44,24 +44,17 @@ class SqsApi:
 
     def handle(self, target: str | None, body: bytes) -> tuple[int, dict[str, str], bytes]:
         try:
-            if not target or not target.startswith(TARGET_PREFIX):
-                raise InvalidAction("This SQS endpoint speaks SQS's JSON protocol (X-Amz-Target: AmazonSQS.<Action>, "
-                                    "as boto3 >= 1.34 and AWS CLI v2 send it); the query protocol is not served")
-            name = target[len(TARGET_PREFIX):]
-            op = operation.get(name)
-            if op is None:
-                raise InvalidAction(f"The action {name} is not valid for this endpoint (served: "
-                                    f"{operation.names})")
-            try:
-                params = json.loads(body) if body else {}
-            except ValueError as e:
-                raise SerializationException(f"The request body is not valid JSON: {e}") from None
-            if not isinstance(params, dict):
-                raise SerializationException("The request body must be a JSON object")
+            _, op, params = json_request(operation, TARGET_PREFIX, target, body, unknown=InvalidAction,
+                                         malformed=SerializationException)
             return 200, {}, json.dumps(op(self.model, params), separators=(",", ":")).encode()
         except SqsError as e:
-            return e.status, {"x-amzn-query-error": f"{e.code};{'Sender' if e.sender_fault else 'Receiver'}"}, \
-                json.dumps({"__type": f"com.amazonaws.sqs#{e.type}", "message": e.message}).encode()
+            return error(e)
+
+
+def error(e: SqsError) -> tuple[int, dict[str, str], bytes]:
+    """AWS's JSON error, with the query protocol's code in ``x-amzn-query-error`` (botocore's Error.Code)."""
+    return e.status, {"x-amzn-query-error": f"{e.code};{'Sender' if e.sender_fault else 'Receiver'}"}, \
+        json.dumps({"__type": f"com.amazonaws.sqs#{e.type}", "message": e.message}).encode()
 
 
 @operation("CreateQueue")
@@ -183,4 +176,4 @@ def change_message_visibility_batch(m: SqsModel, p: Mapping[str, Any]) -> dict[s
     return m.change_message_visibility_batch(_required(p, "QueueUrl"), p.get("Entries") or [])
 
 
-__all__ = ["CONTENT_TYPE", "OPERATIONS", "SqsApi", "TARGET_PREFIX"]
+__all__ = ["CONTENT_TYPE", "OPERATIONS", "SqsApi", "TARGET_PREFIX", "error"]

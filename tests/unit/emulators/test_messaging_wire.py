@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 import struct
 import urllib.request
 from collections.abc import Iterator
@@ -137,3 +138,13 @@ def test_the_query_protocol_for_sqs_is_refused_with_a_reason(server: MessagingSe
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen(request, timeout=5)
     assert b"JSON protocol" in e.value.read()
+
+
+def test_a_bad_content_length_is_an_sqs_400_at_once(server: MessagingServer) -> None:
+    """The endpoint shares EventBridge's HTTP server (harness.emulators.http), and so its bounds."""
+
+    port = int(server.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        s.sendall(b"POST / HTTP/1.1\r\nX-Amz-Target: AmazonSQS.ListQueues\r\nContent-Length: -1\r\n\r\n")
+        head = s.recv(4096)
+    assert head.startswith(b"HTTP/1.1 400 ") and b"SerializationException" in head, head

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from harness.patterns import compile_pattern
@@ -74,14 +74,12 @@ def event_and_own_pattern(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, An
     return event, pattern  # type: ignore[return-value]
 
 
-@settings(max_examples=300, deadline=None)
 @given(event_and_own_pattern())
 def test_pattern_built_from_events_own_values_matches(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
     event, pattern = pair
     assert compile_pattern(pattern, "lambda").matches(event)
 
 
-@settings(max_examples=200, deadline=None)
 @given(event_and_own_pattern())
 def test_text_and_dict_forms_agree(pair: tuple[dict[str, Any], dict[str, Any]]) -> None:
     event, pattern = pair
@@ -90,7 +88,6 @@ def test_text_and_dict_forms_agree(pair: tuple[dict[str, Any], dict[str, Any]]) 
     assert from_dict.matches(event) == from_text.matches(json.dumps(event)) is True
 
 
-@settings(max_examples=200, deadline=None)
 @given(st.one_of(words, st.integers(), st.floats(allow_nan=False, allow_infinity=False)),
        st.one_of(words, st.integers(), st.floats(allow_nan=False, allow_infinity=False)))
 def test_anything_but_is_the_complement_of_equality(excluded: Any, value: Any) -> None:
@@ -107,7 +104,6 @@ def test_anything_but_is_the_complement_of_equality(excluded: Any, value: Any) -
 bounds = st.integers(min_value=-10**6, max_value=10**6)
 
 
-@settings(max_examples=300, deadline=None)
 @given(bounds, bounds, st.one_of(bounds, st.floats(min_value=-2e6, max_value=2e6)),
        st.sampled_from([">", ">="]), st.sampled_from(["<", "<="]))
 def test_numeric_range_agrees_with_python(low: int, high: int, x: float, lower_op: str, upper_op: str) -> None:
@@ -119,7 +115,6 @@ def test_numeric_range_agrees_with_python(low: int, high: int, x: float, lower_o
     assert not compiled.matches({"n": str(x)})
 
 
-@settings(max_examples=200, deadline=None)
 @given(events, keys)
 def test_exists_true_and_false_partition_every_field(event: dict[str, Any], key: str) -> None:
     present = compile_pattern({key: [{"exists": True}]}).matches(event)

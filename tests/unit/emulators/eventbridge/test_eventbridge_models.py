@@ -228,6 +228,15 @@ def test_errors_have_aws_json_shape(model: EventsModel) -> None:
     assert api.handle("AWSEvents.PutTargets", b'{"Rule": "orders"}')[1]["__type"] == "ValidationException"
 
 
+def test_a_bug_of_ours_is_a_500_internal_exception_not_a_dropped_connection(model: EventsModel) -> None:
+    def broken(events: Any) -> None:
+        raise KeyError("oops")
+
+    status, body = EventsApi(model, publish=broken).handle("AWSEvents.PutEvents", json.dumps({"Entries": [entry()]})
+                                                            .encode())
+    assert (status, body["__type"]) == (500, "InternalException") and "KeyError" in body["message"]
+
+
 def test_put_events_publishes_accepted_events_before_answering(model: EventsModel) -> None:
     published: list[Any] = []
     api = EventsApi(model, publish=published.extend)

@@ -1,7 +1,7 @@
 """BatchAssembler: when a batch is due and which records it takes (time is always passed in)."""
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.runtime.esm.batching import ENVELOPE_BYTES, MAX_PAYLOAD_BYTES, BatchAssembler, FlushReason
@@ -117,7 +117,6 @@ arrivals = st.lists(
     max_size=80)
 
 
-@settings(max_examples=300, deadline=None)
 @given(records=arrivals,
        batch_size=st.integers(min_value=1, max_value=12),
        window_s=st.sampled_from([0.0, 0.5, 1.0, 3.0]),

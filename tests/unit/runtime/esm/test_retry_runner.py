@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from harness.runtime.esm.batching import BatchAssembler
@@ -147,7 +147,6 @@ def scenarios(draw):  # type: ignore[no-untyped-def]
     }
 
 
-@settings(max_examples=300, deadline=None)
 @given(scenarios())
 def test_no_record_lost_twice_or_out_of_order_per_key(s: dict[str, Any]) -> None:
     failures_left = dict(s["transient"])
