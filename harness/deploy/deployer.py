@@ -123,6 +123,7 @@ def _ensure_queue(sqs: Any, backend: Backend, dep: Deployment, queue: Queue) -> 
                   "MessageRetentionPeriod": str(queue.message_retention_period)}
     if queue.fifo:
         attributes["FifoQueue"] = "true"
+        attributes["ContentBasedDeduplication"] = str(queue.content_based_deduplication).lower()
     if queue.redrive_policy:
         dlq = dep.queues[queue.redrive_policy.dead_letter_queue]
         attributes["RedrivePolicy"] = json.dumps(

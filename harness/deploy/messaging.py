@@ -107,6 +107,8 @@ def target_to_aws(target: Target, backend: Backend, dep: Deployment) -> dict[str
         out["InputTransformer"] = target.input_transformer.to_aws()
     if target.dead_letter_queue is not None:
         out["DeadLetterConfig"] = {"Arn": dep.queues[target.dead_letter_queue.partition(":")[2]].arn}
+    if target.message_group_id is not None:
+        out["SqsParameters"] = {"MessageGroupId": target.message_group_id}
     return out
 
 

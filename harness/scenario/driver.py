@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.backends import Backend
+from harness.backends import BACKENDS, Backend
 from harness.harness import Harness
 from harness.runtime.faults import FaultPlan
 from harness.oracles import accounting
@@ -40,6 +40,8 @@ def run_traced(scenario: Scenario[Any, Any], config: ScenarioConfig, *, plan: An
     """:func:`run`, returning the trace too instead of writing it: a command prints the report before
     it writes any file, so a full disk cannot cost it the verdict."""
     progress = progress or NoProgress()
+    if backend is not None and backend.name != config.backend and backend.name in BACKENDS:  # the report names it
+        config = replace(config, backend=backend.name)
     plan = scenario.generate(config) if plan is None else plan
     with tempfile.TemporaryDirectory(prefix=f"{scenario.name}-") as tmp:
         topology = scenario.topology(config, plan, Path(tmp))

@@ -23,6 +23,9 @@ In a topology file (AWS's key names, or their snake_case twins)::
             Arn: function:invoice              # function:NAME | queue:NAME | topic:NAME
             RetryPolicy: {MaximumRetryAttempts: 3, MaximumEventAgeInSeconds: 3600}   # 0-185, 60-86,400
             DeadLetterConfig: {Arn: queue:invoice-dlq}                            # a standard queue
+          - Id: in-order
+            Arn: queue:ledger.fifo             # a FIFO queue target needs its message group
+            SqsParameters: {MessageGroupId: invoices}
           - Id: copy
             Arn: queue:audit
             InputTransformer:                  # or InputPath: $.detail, or Input: {constant: json}
@@ -191,7 +194,9 @@ class Target:
     """One target of a rule: ``arn`` is ``function:NAME``, ``queue:NAME`` or ``topic:NAME``.
 
     At most one of ``input`` (constant JSON), ``input_path`` (JSONPath into the event) and
-    ``input_transformer``; without any, the target receives the whole event.
+    ``input_transformer``; without any, the target receives the whole event. ``message_group_id``
+    is AWS's ``SqsParameters.MessageGroupId``, which a FIFO queue target must have (PutTargets
+    refuses one without it; the topology checks it, knowing which queues are FIFO).
     """
 
     id: str
@@ -201,6 +206,7 @@ class Target:
     input_transformer: InputTransformer | None = None
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
     dead_letter_queue: str | None = None
+    message_group_id: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.id, str) or not _TARGET_ID.match(self.id):
@@ -208,6 +214,13 @@ class Target:
         split_ref(self.arn, TARGET_KINDS, f"Target {self.id}", "Arn")
         if self.dead_letter_queue is not None:
             split_ref(self.dead_letter_queue, ("queue",), f"Target {self.id}: DeadLetterConfig", "DeadLetterConfig")
+        if self.message_group_id is not None and (not isinstance(self.message_group_id, str)
+                                                  or not 1 <= len(self.message_group_id) <= 128):
+            raise ValidationException(f"Target {self.id}: SqsParameters.MessageGroupId must be 1 to 128 characters",
+                                      parameter="SqsParameters")
+        if self.message_group_id is not None and self.kind != "queue":
+            raise ValidationException(f"Target {self.id}: SqsParameters applies only to a queue target, not {self.arn}",
+                                      parameter="SqsParameters")
         given = [n for n, v in (("Input", self.input), ("InputPath", self.input_path),
                                 ("InputTransformer", self.input_transformer)) if v is not None]
         if len(given) > 1:

@@ -39,6 +39,7 @@ _ALIASES = {
     "dead_letter_config": "dead_letter_queue",
     "event_bus_name": "bus",
     "event_bus": "bus",
+    "sqs_parameters": "message_group_id",
 }
 
 
@@ -113,9 +114,17 @@ def _dead_letter(value: Any) -> str | None:
     return value  # type: ignore[no-any-return]
 
 
+def _message_group(value: Any) -> Any:
+    """A message group id, or AWS's ``{"MessageGroupId": ...}`` (SqsParameters)."""
+    if isinstance(value, Mapping):
+        return next((v for k, v in value.items() if _snake(str(k)) == "message_group_id"), None)
+    return value
+
+
 def _targets(where: str, raw: Any) -> tuple[Target, ...]:
     return tuple(_build(Target, f"{where}.targets[{i}]", t, input_transformer=InputTransformer.parse,
                         retry_policy=RetryPolicy.parse, dead_letter_queue=_dead_letter,
+                        message_group_id=_message_group,
                         input=lambda v: v if isinstance(v, str) else json.dumps(v))
                  for i, t in enumerate(raw or ()))
 

@@ -421,13 +421,16 @@ class RedrivePolicy:
 
 @dataclass(frozen=True)
 class Queue:
-    """An SQS queue; ``redrive_policy`` names another queue of the topology as its DLQ."""
+    """An SQS queue; ``redrive_policy`` names another queue of the topology as its DLQ.
+    ``content_based_deduplication`` (FIFO only) is what an EventBridge target needs: EventBridge
+    sends a FIFO queue no deduplication id."""
 
     name: str
     fifo: bool = False
     visibility_timeout: int = 30
     message_retention_period: int = 345_600
     redrive_policy: RedrivePolicy | None = None
+    content_based_deduplication: bool = False
 
     def __post_init__(self) -> None:
         if not re.match(r"^([A-Za-z0-9_-]{1,80}|[A-Za-z0-9_-]{1,75}\.fifo)$", self.name):
@@ -438,6 +441,9 @@ class Queue:
             raise ValidationException(
                 f"Queue {self.name}: a FIFO queue's name must end in '.fifo', and only a FIFO queue's",
                 parameter="QueueName")
+        if self.content_based_deduplication and not self.fifo:
+            raise ValidationException(f"Queue {self.name}: ContentBasedDeduplication applies only to FIFO queues",
+                                      parameter="ContentBasedDeduplication")
         check_range("VisibilityTimeout", self.visibility_timeout, 0, 43_200)
         check_range("MessageRetentionPeriod", self.message_retention_period, 60, 1_209_600)
         if isinstance(self.redrive_policy, Mapping):

@@ -132,6 +132,17 @@ class Topology:
                     raise ValidationException(
                         f"Rule {rule.name}: target {target.id} refers to {target.kind} {target.ref_name!r}, which is "
                         f"not in the topology ({target.kind}s: {sorted(known[target.kind])})", parameter="Targets")
+                if target.kind == "queue" and target.ref_name in fifo and target.message_group_id is None:
+                    raise ValidationException(  # PutTargets' own words; the queue is named for the reader
+                        f"Rule {rule.name}: Parameter(s) SqsParameters must be specified for target: {target.id}. "
+                        f"(queue {target.ref_name!r} is FIFO: give the target a message_group_id)",
+                        parameter="SqsParameters")
+                if target.kind == "queue" and target.ref_name in fifo \
+                        and not self.queue(target.ref_name).content_based_deduplication:
+                    raise ValidationException(  # AWS accepts the target; every delivery then fails
+                        f"Rule {rule.name}: target {target.id}: FIFO queue {target.ref_name!r} needs "
+                        f"content_based_deduplication: EventBridge sends it no deduplication id, so SQS refuses "
+                        f"every event", parameter="ContentBasedDeduplication")
                 if target.dead_letter_queue is not None:
                     dlq = target.dead_letter_queue.partition(":")[2]
                     if dlq not in queues:

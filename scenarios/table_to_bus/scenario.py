@@ -14,6 +14,7 @@ left on the queue) is written into the trace as observations, so ``harness judge
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from harness import Harness, Topology, Trace
 from harness.runtime.faults import Fault, FaultPlan
 from harness.scenario import Bug, Progress, Report, Scenario, ScenarioConfig, api_call_table, observe, observed, option
 from harness.scenario import run_report, run_timings
-from streamharness.scenarios.table_to_bus.contract import COUNTS_GROUP, COUNTS_QUEUE, COUNTS_RULE, rule_patterns
+from streamharness.scenarios.table_to_bus.contract import COUNTS_QUEUE, COUNTS_RULE, rule_patterns
 from streamharness.scenarios.table_to_bus.generator import TablePlan, generate_plan, to_item
 from streamharness.scenarios.table_to_bus.oracles import evaluate, table_events
 from streamharness.scenarios.table_to_bus.topology import BUS, HANDLERS, MAPPING, VARIANTS, topology
@@ -98,7 +99,9 @@ class TableToBus(Scenario[TableToBusConfig, TablePlan]):
 
     def observe(self, harness: Harness, config: TableToBusConfig, plan: TablePlan) -> None:
         sqs, url = harness.client("sqs"), harness.queue_url(COUNTS_QUEUE)
-        consumed = _consume_fifo(sqs, url, harness.client("dynamodb"), harness.table_name("counts"))
+        selected = sum(COUNTS_RULE in e.get("matched_rules", ()) for e in harness.trace.of("bus_event"))
+        consumed = _consume_fifo(sqs, url, harness.client("dynamodb"), harness.table_name("counts"),
+                                 selected, config.drain_timeout)
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages",
                                                                         "ApproximateNumberOfMessagesNotVisible"])
         ddb = harness.client("dynamodb")
@@ -150,18 +153,42 @@ def read_observations(trace: Trace) -> dict[str, Any]:
                 continue
             entries.setdefault(seq, []).append({"error_code": entry.get("error_code")})
     return {"bus_events": bus_events,
+            "deliveries": _deliveries(trace, rules, bus_events),
             "stream_records": [e["sequence_number"] for e in trace.of("record", mapping=MAPPING)],
             "outcomes": outcomes, "entries": entries,
             "patterns": {r["logical"]: r["pattern"] for r in rules.values()},
-            "deliveries": [{"rule": rules.get(d["rule"], {}).get("logical", d["rule"]), "event_id": d["event_id"],
-                            "ok": d.get("ok")} for d in trace.of("delivery")],
             "history_items": observed(trace, "history_items"), "counts": observed(trace, "member_counts"),
             "messages_left": observed(trace, "messages_left")}
 
 
+def _deliveries(trace: Trace, rules: dict[str, dict[str, str]],
+                bus_events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What each rule's target received: the harness's deliveries, and what the targets themselves saw.
+
+    Where the backend's EventBridge routes (LocalStack, AWS), it delivers the SQS target itself (no
+    ``delivery`` event) and hands the history function the transformed payload (``InputPath:
+    $.detail``), whose delivery names no event id. Both targets are therefore also read at their end:
+    the FIFO messages consumed (the envelope's id) and the history function's invocations (the detail's
+    stream ``eventID``, unique per record, names its bus event). On the embedded backend both sources
+    agree; the oracle counts each event once per rule."""
+    def logical(rule: str) -> str:
+        return rules.get(rule, {}).get("logical", rule)
+
+    by_record = {e["detail"].get("eventID"): e["id"] for e in bus_events if isinstance(e["detail"], dict)}
+    failed = {e["request_id"] for e in trace.of("error", function="history")}
+    out = [{"rule": logical(d["rule"]), "event_id": d["event_id"], "ok": d.get("ok")}
+           for d in trace.of("delivery") if d.get("event_id")]
+    out += [{"rule": logical(inv["rule"]), "ok": inv["request_id"] not in failed,
+             "event_id": inv.get("event_id") or by_record.get((inv.get("event") or {}).get("eventID"))}
+            for inv in trace.of("invoke", function="history") if inv.get("rule")]
+    out += [{"rule": COUNTS_RULE, "event_id": m["event_id"], "ok": True}
+            for m in observed(trace, "fifo_messages") if m.get("event_id")]
+    return out
+
+
 def _point_rules_at_the_table(harness: Harness) -> None:
-    """Put each rule again with the deployed table's ARN in ``resources`` (the template's !GetAtt), and the
-    FIFO target with its MessageGroupId (SqsParameters); record both in the trace."""
+    """Put each rule again with the deployed table's ARN in ``resources`` (the template's !GetAtt); record
+    the patterns in the trace."""
     events = harness.client("events")
     table_arn = harness.client("dynamodb").describe_table(TableName=harness.table_name("items"))["Table"]["TableArn"]
     rules: dict[str, dict[str, str]] = {}
@@ -169,30 +196,37 @@ def _point_rules_at_the_table(harness: Harness) -> None:
         name = harness.rule_name(logical)
         events.put_rule(Name=name, EventBusName=harness.bus_name(BUS), EventPattern=text, State="ENABLED")
         rules[name] = {"logical": logical, "pattern": text}
-    queue_arn = harness.client("sqs").get_queue_attributes(
-        QueueUrl=harness.queue_url(COUNTS_QUEUE), AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    events.put_targets(Rule=harness.rule_name(COUNTS_RULE), EventBusName=harness.bus_name(BUS), Targets=[
-        {"Id": "counts", "Arn": queue_arn, "SqsParameters": {"MessageGroupId": COUNTS_GROUP}}])
     observe(harness.trace, "table_arn", table_arn)
     observe(harness.trace, "rules", rules)
 
 
-def _consume_fifo(sqs: Any, url: str, ddb: Any, counts_table: str) -> list[dict[str, Any]]:
-    """Read the FIFO queue to its end, ten messages at a time, through the consumer's handler."""
+def _consume_fifo(sqs: Any, url: str, ddb: Any, counts_table: str, selected: int,
+                  timeout: float) -> list[dict[str, Any]]:
+    """Read the FIFO queue to its end, ten messages at a time, through the consumer's handler.
+
+    A backend whose EventBridge delivers SQS targets itself (LocalStack, AWS) may still be sending when
+    the drain ends (the drain waits for the bus, not for the user's queues), so an empty queue is waited
+    on (long polls) until as many messages as the rule selected events have come, or ``timeout``."""
     from streamharness.scenarios.table_to_bus import handlers  # its module-level clients need the run's endpoints
 
     consumed: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
     while True:
-        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
+        waiting = len(consumed) < selected and time.monotonic() < deadline
+        msgs = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1 if waiting else 0,
                                    AttributeNames=["All"]).get("Messages", [])
         if not msgs:
+            if waiting:
+                continue
             return consumed
         records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
                     "attributes": m.get("Attributes", {}), "eventSource": "aws:sqs"} for m in msgs]
         handlers.count_members({"Records": records}, None, client=ddb, table_name=counts_table)
         for m in msgs:
-            detail = json.loads(m["Body"])["detail"]
-            consumed.append({"event_name": detail["eventName"], "keys": detail["dynamodb"]["Keys"],
+            envelope = json.loads(m["Body"])
+            detail = envelope["detail"]
+            consumed.append({"event_id": envelope["id"], "event_name": detail["eventName"],
+                             "keys": detail["dynamodb"]["Keys"],
                              "sequence_number": detail["dynamodb"]["SequenceNumber"]})
         sqs.delete_message_batch(QueueUrl=url, Entries=[
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])

@@ -11,8 +11,8 @@ import json
 
 from harness.topology import EventSourceMapping, Function, GlobalSecondaryIndex, Queue, Table, Topology
 from harness.topology.events import EventBus, Rule, Target
-from streamharness.scenarios.table_to_bus.contract import (COUNT_EVENTS, COUNTS_QUEUE, COUNTS_RULE, HISTORY_EVENTS,
-                                                           HISTORY_RULE, pattern)
+from streamharness.scenarios.table_to_bus.contract import (COUNT_EVENTS, COUNTS_GROUP, COUNTS_QUEUE, COUNTS_RULE,
+                                                           HISTORY_EVENTS, HISTORY_RULE, pattern)
 
 MAPPING = "table-to-processor"
 BUS = "changes"
@@ -39,12 +39,12 @@ def topology(*, variant: str = "fixed", batch_size: int = 100, window: int = 0, 
                       global_secondary_indexes=[GlobalSecondaryIndex("GSI1", hash_key="gsi1_pk", range_key="gsi1_sk")]),
                 Table("history", hash_key="event_id", stream_view_type=None),
                 Table("counts", hash_key="pk", stream_view_type=None)],
-        queues=[Queue(COUNTS_QUEUE, fifo=True)],
+        queues=[Queue(COUNTS_QUEUE, fifo=True, content_based_deduplication=True)],
         event_buses=[EventBus(BUS)],
         rules=[Rule(HISTORY_RULE, _placeholder(HISTORY_EVENTS), bus=BUS,
                     targets=[Target("history", "function:history", input_path="$.detail")]),
                Rule(COUNTS_RULE, _placeholder(COUNT_EVENTS), bus=BUS,
-                    targets=[Target("counts", f"queue:{COUNTS_QUEUE}")])],
+                    targets=[Target("counts", f"queue:{COUNTS_QUEUE}", message_group_id=COUNTS_GROUP)])],
         functions=[Function("processor", f"{HANDLERS}:{VARIANTS[variant]}", timeout=30, env=env),
                    Function("history", f"{HANDLERS}:history", timeout=30, env=env)],
         event_source_mappings=[EventSourceMapping(

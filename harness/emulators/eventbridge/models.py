@@ -605,6 +605,8 @@ def validate_target(target: Mapping[str, Any], index: int) -> dict[str, Any]:
                                   f"constraint: Member must not be null")
     if not arn.startswith("arn:") or len(arn.split(":")) < 6:
         raise ValidationException(f"Parameter {arn} is not valid. Reason: Provided Arn is not in correct format.")
+    if arn.startswith("arn:aws:sqs:") and arn.endswith(".fifo") and not target.get("SqsParameters"):
+        raise ValidationException(f"Parameter(s) SqsParameters must be specified for target: {target['Id']}.")
     given = [k for k in ("Input", "InputPath", "InputTransformer") if target.get(k) is not None]
     if len(given) > 1:
         raise ValidationException(f"Only one of Input, InputPath, or InputTransformer must be provided for the "

@@ -358,14 +358,14 @@ def deliver_to_lambda(dispatcher: Dispatcher, d: Delivery) -> None:
 @deliverer("sqs")
 def deliver_to_sqs(dispatcher: Dispatcher, d: Delivery) -> None:
     """SendMessage with the target input as the body; FIFO queues take the target's
-    SqsParameters.MessageGroupId and the event id as the deduplication id."""
+    SqsParameters.MessageGroupId and no deduplication id (AWS: the queue must have content-based
+    deduplication; without it SQS refuses the message)."""
     fifo = d.target.arn.endswith(".fifo")
     if fifo and not d.target.message_group_id:
         raise DeliveryError("INVALID_PARAMETER", "a FIFO queue target needs SqsParameters.MessageGroupId",
                             retryable=False)
     dispatcher.messaging.send_message(d.target.arn, _input(d).text,
-                                      group_id=d.target.message_group_id if fifo else None,
-                                      deduplication_id=d.event.id if fifo else None)
+                                      group_id=d.target.message_group_id if fifo else None)
 
 
 @deliverer("sns")

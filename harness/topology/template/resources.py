@@ -53,8 +53,12 @@ def table(b: Build, logical: str, name: str, props: Mapping[str, Any], where: st
 
 def queue(b: Build, logical: str, name: str, props: Mapping[str, Any], where: str) -> None:
     b.properties(logical, props, ("QueueName", "FifoQueue", "VisibilityTimeout", "MessageRetentionPeriod",
-                                  "RedrivePolicy"), (*_TAGS_AND_ENCRYPTION, "RedriveAllowPolicy"))
+                                  "RedrivePolicy", "ContentBasedDeduplication"),
+                 (*_TAGS_AND_ENCRYPTION, "RedriveAllowPolicy"))
     kwargs: dict[str, Any] = {"fifo": queue_is_fifo(b.resolver, props, where)}
+    if present(props, "ContentBasedDeduplication"):
+        at = f"{where}.ContentBasedDeduplication"
+        kwargs["content_based_deduplication"] = get_bool(b.resolver, b.resolve(props["ContentBasedDeduplication"], at), at)
     for key, attr in (("VisibilityTimeout", "visibility_timeout"),
                       ("MessageRetentionPeriod", "message_retention_period")):
         if present(props, key):
@@ -134,7 +138,7 @@ def rule_target(b: Build, logical: str, raw: Mapping[str, Any], where: str, labe
                 arn: str | None = None) -> Target | None:
     """An Events::Rule target (or a SAM event's, with ``arn`` already known)."""
     b.properties(logical, raw, ("Id", "Arn", "Input", "InputPath", "InputTransformer", "RetryPolicy",
-                                "DeadLetterConfig"), ("RoleArn",), prefix=f"{label}.")
+                                "DeadLetterConfig", "SqsParameters"), ("RoleArn",), prefix=f"{label}.")
     t = b.resolve({k: v for k, v in raw.items() if k != "RoleArn"}, where)
     arn = arn or b.reference(logical, t.get("Arn"), where, ("function", "queue", "topic"), f"{label}.Arn")
     if arn is None:
@@ -143,8 +147,12 @@ def rule_target(b: Build, logical: str, raw: Mapping[str, Any], where: str, labe
     if present(t, "DeadLetterConfig"):
         dlq = b.reference(logical, t["DeadLetterConfig"].get("Arn"), where, ("queue",), f"{label}.DeadLetterConfig.Arn")
     retry = t.get("RetryPolicy")
+    group = (t.get("SqsParameters") or {}).get("MessageGroupId")
+    if group is not None and not arn.startswith("queue:"):
+        b.note(logical, f"{label}.SqsParameters: only a queue target takes it; left out")
+        group = None
     return Target(t["Id"], arn, input=t.get("Input"), input_path=t.get("InputPath"),
-                  input_transformer=t.get("InputTransformer"), dead_letter_queue=dlq,
+                  input_transformer=t.get("InputTransformer"), dead_letter_queue=dlq, message_group_id=group,
                   **({"retry_policy": retry} if retry else {}))
 
 

@@ -28,7 +28,8 @@ PATTERN = {"source": ["shop"]}
 
 def topology(**overrides: Any) -> Topology:
     base: dict[str, Any] = dict(
-        name="t", queues=[Queue("q"), Queue("dlq"), Queue("f.fifo", fifo=True)],
+        name="t", queues=[Queue("q"), Queue("dlq"), Queue("f.fifo", fifo=True),
+                          Queue("g.fifo", fifo=True, content_based_deduplication=True)],
         functions=[Function("fn", "m:h")], event_buses=[EventBus("orders")], topics=[Topic("news", ["q"])],
         rules=[Rule("r", PATTERN, bus="orders", targets=[
             Target("a", "function:fn", dead_letter_queue="queue:dlq"), Target("b", "queue:q"),
@@ -146,6 +147,10 @@ def test_a_complete_topology_is_accepted() -> None:
      "dead-letter queue 'nope' is not in the topology"),
     ({"rules": [Rule("r", PATTERN, targets=[Target("a", "queue:q", dead_letter_queue="queue:f.fifo")])]},
      "must be standard queues"),
+    ({"rules": [Rule("r", PATTERN, targets=[Target("a", "queue:g.fifo")])]},
+     r"Parameter\(s\) SqsParameters must be specified for target: a\."),
+    ({"rules": [Rule("r", PATTERN, targets=[Target("a", "queue:f.fifo", message_group_id="g")])]},
+     "FIFO queue 'f.fifo' needs content_based_deduplication"),
     ({"rules": [Rule("r", PATTERN), Rule("r", PATTERN, bus="orders")]}, "two rules are named 'r'"),
     ({"topics": [Topic("news", ["nope"])]}, "subscription to queue 'nope'"),
     ({"event_buses": [EventBus("orders"), EventBus("orders")]}, "two event buss are named"),
@@ -155,6 +160,19 @@ def test_a_complete_topology_is_accepted() -> None:
 def test_references_must_name_resources_of_the_topology(overrides: dict[str, Any], text: str) -> None:
     with pytest.raises(ValidationException, match=text):
         topology(**overrides)
+
+
+def test_a_fifo_queue_target_takes_its_message_group_from_every_spelling() -> None:
+    t = topology(rules=[Rule("r", PATTERN, targets=[Target("a", "queue:g.fifo", message_group_id="orders")])])
+    assert t.rule("r").targets[0].message_group_id == "orders"
+    loaded = load_dict({"name": "t", "queues": [{"name": "g.fifo", "fifo": True, "ContentBasedDeduplication": True}],
+                        "rules": [{"Name": "r", "EventPattern": PATTERN, "Targets": [
+                            {"Id": "a", "Arn": "queue:g.fifo", "SqsParameters": {"MessageGroupId": "orders"}}]}]})
+    assert loaded.rule("r").targets[0].message_group_id == "orders"
+    with pytest.raises(ValidationException, match="only to a queue target"):
+        Target("a", "function:fn", message_group_id="orders")
+    with pytest.raises(ValidationException, match="only to FIFO queues"):
+        Queue("q", content_based_deduplication=True)
 
 
 def test_300_rules_per_bus() -> None:

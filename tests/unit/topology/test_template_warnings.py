@@ -16,7 +16,7 @@ EXPECTED = [
     "Globals: Api: only Globals.Function is applied",
     "Api (AWS::Serverless::Api): resource type not supported",
     "Workflow (AWS::StepFunctions::StateMachine): resource type not supported",
-    "Jobs (AWS::SQS::Queue): properties not supported: ContentBasedDeduplication, DelaySeconds",
+    "Jobs (AWS::SQS::Queue): properties not supported: DelaySeconds",
     "Items (AWS::DynamoDB::Table): properties not supported: LocalSecondaryIndexes",
     "Worker (AWS::Serverless::Function): properties not supported: Layers, ReservedConcurrentExecutions, "
     "Events.ItemChanges.StartingPositionTimestamp; "
@@ -31,9 +31,10 @@ EXPECTED = [
     "aws:asset:path metadata); the handler is imported from --handlers or the current directory",
     "Nightly (AWS::Events::Rule): properties not supported: ScheduleExpression; no EventPattern (only "
     "event-pattern rules run): rule left out",
-    "Route (AWS::Events::Rule): properties not supported: Targets[2].SqsParameters; Targets[0].Arn: Workflow "
+    "Route (AWS::Events::Rule): Targets[0].Arn: Workflow "
     "(AWS::StepFunctions::StateMachine) is not a function or queue or topic of this template; left out; "
-    "Targets[1].Arn: function NodeWorker is left out (see above)",
+    "Targets[1].Arn: function NodeWorker is left out (see above); Targets[2].SqsParameters: only a queue target "
+    "takes it; left out",
     "Alerts (AWS::SNS::Topic): properties not supported: FifoTopic; Subscription[0] (protocol email): only sqs "
     "subscriptions are run",
     "JobsMapping (AWS::Lambda::EventSourceMapping): EventSource: an SQS queue; the runtime has no SQS event source; "

@@ -167,6 +167,7 @@ def test_five_targets_per_rule(model: EventsModel) -> None:
     ({"Id": "x", "Arn": LAMBDA, "RetryPolicy": {"MaximumEventAgeInSeconds": 59}}, "greater than or equal to 60"),
     ({"Id": "x", "Arn": LAMBDA, "DeadLetterConfig": {"Arn": LAMBDA}}, "standard SQS queue"),
     ({"Id": "x", "Arn": LAMBDA, "DeadLetterConfig": {"Arn": QUEUE + ".fifo"}}, "FIFO"),
+    ({"Id": "x", "Arn": QUEUE + ".fifo"}, r"^Parameter\(s\) SqsParameters must be specified for target: x\.$"),
     ({"Id": "bad id", "Arn": LAMBDA}, "regular expression pattern"),
     ({"Id": "x", "Arn": "function:fn"}, "not in correct format"),
     ({"Id": "x", "Arn": LAMBDA, "InputTransformer": {"InputTemplate": '{<k>: 1}',

@@ -296,14 +296,15 @@ def test_sqs_targets_get_the_target_input_as_body(setups: Any) -> None:
     assert attributes(bodies[f"http://sqs/{ACCOUNT}/dlq"])["ERROR_CODE"] == "NO_RESOURCE"
 
 
-def test_fifo_queue_targets_need_a_group_and_dedup_on_the_event_id(setups: Any) -> None:
+def test_fifo_queue_targets_send_their_group_and_no_deduplication_id(setups: Any) -> None:
+    """AWS: a FIFO queue target must have content-based deduplication; EventBridge sends no id of its own."""
     fifo = QUEUE + ".fifo"
     s = setups([{"Id": "q", "Arn": fifo, "SqsParameters": {"MessageGroupId": "g1"}}],
                backend=FakeBackend(queues={"q.fifo"}))
-    [event_id] = s.put({})
+    s.put({})
     s.wait()
     [sent] = s.backend.sqs.sent
-    assert sent["MessageGroupId"] == "g1" and sent["MessageDeduplicationId"] == event_id
+    assert sent["MessageGroupId"] == "g1" and "MessageDeduplicationId" not in sent
 
 
 def test_sns_targets_publish_and_a_missing_topic_is_no_resource(setups: Any) -> None:
@@ -424,7 +425,7 @@ def test_a_process_local_backend_gets_targets_and_dead_letters_through_its_model
     backend = LocalMessagingBackend()
     sqs, sns = backend.messaging.sqs, backend.messaging.sns
     q, dlq = sqs.create_queue("q"), sqs.create_queue("dlq")
-    fifo = sqs.create_queue("q.fifo", {"FifoQueue": "true"})
+    fifo = sqs.create_queue("q.fifo", {"FifoQueue": "true", "ContentBasedDeduplication": "true"})
     topic = sns.create_topic("t")
     sns.subscribe(topic, "sqs", QUEUE, {"RawMessageDelivery": "true"})
     s = setups([{"Id": "q", "Arn": QUEUE, "InputPath": "$.detail"},
@@ -436,6 +437,7 @@ def test_a_process_local_backend_gets_targets_and_dead_letters_through_its_model
     s.wait()
     assert sorted(m["Body"] for m in sqs.receive_message(q, 10)) == ['"via topic"', '{"n":7}']
     [f] = sqs.receive_message(fifo, 10, attribute_names=["All"])
-    assert f["Attributes"]["MessageGroupId"] == "g" and f["Attributes"]["MessageDeduplicationId"] == event_id
+    assert f["Attributes"]["MessageGroupId"] == "g"
+    assert f["Attributes"]["MessageDeduplicationId"] != event_id  # the body's hash: EventBridge sends no id
     [dead] = sqs.receive_message(dlq, 10, message_attribute_names=["All"])
     assert dead["MessageAttributes"]["ERROR_CODE"]["StringValue"] == "NO_RESOURCE"
