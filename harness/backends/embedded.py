@@ -124,10 +124,11 @@ class EmbeddedBackend(Backend):
     def _ready_dynamodb_local(self, ddb: ManagedProcess, new: Callable[[], ManagedProcess]) -> ManagedProcess:
         """Wait for DynamoDB Local; one that died at start with the class-data archive starts again without it."""
         archive = self._class_data
+        with_archive = archive is not None and archive.use_options()[0] in ddb.argv
         try:
             ddb.wait_ready(self._ready_timeout)
         except ServerExited as e:
-            if archive is None or not archive.usable:
+            if archive is None or not with_archive:
                 raise
             ddb.stop()
             shutil.rmtree(ddb.workdir, ignore_errors=True)
@@ -136,7 +137,7 @@ class EmbeddedBackend(Backend):
             ddb = self._spawn(new())
             ddb.wait_ready(self._ready_timeout)
         else:
-            if archive is not None and archive.usable:
+            if archive is not None and with_archive:
                 archive.check_mapped(ddb.workdir)
         return ddb
 
