@@ -16,9 +16,15 @@ DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "t
 SERVICES = ("dynamodb", "dynamodbstreams", "sqs", "sns", "events", "iam", "sts")
 
 
+#: the service ids of :data:`SERVICES` (botocore's models, checked by tests/unit/backends/test_endpoint_env.py):
+#: loading a model to read one takes a fresh botocore session and tens of milliseconds, on every start
+SERVICE_IDS = {"dynamodb": "DynamoDB", "dynamodbstreams": "DynamoDB Streams", "sqs": "SQS", "sns": "SNS",
+               "events": "EventBridge", "iam": "IAM", "sts": "STS"}
+
+
 def endpoint_env_name(service: str) -> str:
     """botocore's own rule: AWS_ENDPOINT_URL_ + the service id, spaces to underscores, upper case."""
-    service_id = botocore.session.get_session().get_service_model(service).service_id
+    service_id = SERVICE_IDS.get(service) or botocore.session.get_session().get_service_model(service).service_id
     return "AWS_ENDPOINT_URL_" + str(service_id).replace(" ", "_").upper()
 
 
@@ -89,6 +95,8 @@ class Backend(ABC):
         self.endpoints: dict[str, str] = {}
         self.warnings: list[str] = []
         self.startup_s: float = 0.0
+        #: where the start's time went, by phase (seconds), as far as the backend knows it
+        self.timings: dict[str, float] = {}
         self._session = boto3.session.Session(
             aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"], region_name=region)

@@ -3,14 +3,16 @@ no Docker; a moto server only where asked for (or when Java is missing)."""
 from __future__ import annotations
 
 import http.client
+import shutil
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from harness.backends import dynamodb_local
 from harness.backends.base import AWS_STREAM_FIDELITY, Backend, Capabilities, EventBridgeRouting
-from harness.backends.processes import BackendDied, Listener, ManagedProcess, free_port
+from harness.backends.class_data import ClassDataArchive
+from harness.backends.processes import BackendDied, Listener, ManagedProcess, ServerExited, free_port
 from harness.emulators.eventbridge import EventBridgeServer
 
 MOTO_SERVER = str(Path(__file__).with_name("moto_server.py"))
@@ -19,20 +21,17 @@ MOTO_DYNAMODB_LOSS = (
     "MODIFY records, UpdateItem on a new key emits two INSERTs, and every table has one shard")
 
 
-def _http_ok(port: int, method: str, path: str, headers: dict[str, str] | None = None, body: str = "") -> bool:
+def _http_ok(port: int, method: str, path: str) -> bool:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
     try:
-        conn.request(method, path, body=body, headers=headers or {})
+        conn.request(method, path)
         return conn.getresponse().status == 200
     finally:
         conn.close()
 
 
 def _dynamodb_healthy(port: int) -> bool:
-    return _http_ok(port, "POST", "/", {
-        "X-Amz-Target": "DynamoDB_20120810.ListTables", "Content-Type": "application/x-amz-json-1.0",
-        "Authorization": "AWS4-HMAC-SHA256 Credential=testing/20200101/us-east-1/dynamodb/aws4_request, "
-                         "SignedHeaders=host, Signature=0"}, "{}")
+    return dynamodb_local.request(port, "DynamoDB_20120810.ListTables", {})[0] == 200
 
 
 def _moto_healthy(port: int) -> bool:
@@ -67,6 +66,8 @@ class EmbeddedBackend(Backend):
         self._dynamodb_choice = dynamodb
         self._ready_timeout = ready_timeout
         self.processes: list[ManagedProcess] = []
+        #: DynamoDB Local's class-data archive (None: moto serves DynamoDB, or no launcher to archive)
+        self._class_data: ClassDataArchive | None = None
 
     @property
     def capabilities(self) -> Capabilities:
@@ -78,42 +79,67 @@ class EmbeddedBackend(Backend):
         t0 = time.perf_counter()
         new_dynamodb_local = self._dynamodb_local_factory()  # may fetch the jar on first use: not part of start time
         t0 = time.perf_counter() if new_dynamodb_local else t0
-        moto = None
+        moto = ddb = None
         try:
+            if new_dynamodb_local:  # first: the JVM boots while the rest starts
+                ddb = self._spawn(new_dynamodb_local())
             if not new_dynamodb_local or "moto" in (self._eventbridge_choice, self._sqs_choice) or self._iam_sts:
                 listener = Listener()  # -P: nothing from the current directory is importable in the server
-                moto = ManagedProcess("moto", [sys.executable, "-P", MOTO_SERVER, str(listener.fd)], _moto_healthy,
-                                      listener=listener)
-                self.processes.append(moto)
-                moto.start()
-            ddb = None
-            if new_dynamodb_local:
-                ddb = new_dynamodb_local()
-                self.processes.append(ddb)
-                ddb.start()
-            for p in self.processes:
-                p.wait_ready(self._ready_timeout)
+                moto = self._spawn(ManagedProcess("moto", [sys.executable, "-P", MOTO_SERVER, str(listener.fd)],
+                                                  _moto_healthy, listener=listener))
+            self._start_own_servers()
+            if moto is not None:
+                moto.wait_ready(self._ready_timeout)
+            if ddb is not None:
+                ddb = self._ready_dynamodb_local(ddb, new_dynamodb_local)  # type: ignore[arg-type]
+                self.timings["dynamodb_ready_s"] = time.perf_counter() - t0
         except BaseException:
             self.stop()
             raise
         ddb_url = ddb.url if ddb else moto.url  # type: ignore[union-attr]
-        self.endpoints = {"dynamodb": ddb_url, "dynamodbstreams": ddb_url}
+        self.endpoints.update({"dynamodb": ddb_url, "dynamodbstreams": ddb_url})
         if moto is not None:
             for service in ("sqs", "sns", "iam", "sts"):
-                self.endpoints[service] = moto.url
-        if self._sqs_choice == "harness":  # SQS and SNS served by the harness itself (moto's slow down as queues fill)
+                self.endpoints.setdefault(service, moto.url)
+            if self._eventbridge_choice == "moto":  # external mode: moto routes, the harness audits (issue 4)
+                self.endpoints["events"] = moto.url
+        self.startup_s = time.perf_counter() - t0
+
+    def _spawn(self, process: ManagedProcess) -> ManagedProcess:
+        self.processes.append(process)
+        return process.start()
+
+    def _start_own_servers(self) -> None:
+        """SQS and SNS (moto's slow down as queues fill) and EventBridge (moto's is too slow and too loose),
+        served by the harness itself, in this process."""
+        if self._sqs_choice == "harness":
             from harness.emulators.server import MessagingServer
 
             self.messaging = MessagingServer(self.region, self.account_id).start()
             self.endpoints["sqs"] = self.endpoints["sns"] = self.messaging.url
-        if self._eventbridge_choice == "moto":  # external mode: moto routes, the harness audits (issue 4)
-            self.endpoints["events"] = moto.url
-            self.startup_s = time.perf_counter() - t0
-            return
-        # EventBridge is served by the harness itself (moto's is too slow and too loose)
-        self.eventbridge = EventBridgeServer(self.region, self.account_id).start()
-        self.endpoints["events"] = self.eventbridge.url
-        self.startup_s = time.perf_counter() - t0
+        if self._eventbridge_choice == "harness":
+            self.eventbridge = EventBridgeServer(self.region, self.account_id).start()
+            self.endpoints["events"] = self.eventbridge.url
+
+    def _ready_dynamodb_local(self, ddb: ManagedProcess, new: Callable[[], ManagedProcess]) -> ManagedProcess:
+        """Wait for DynamoDB Local; one that died at start with the class-data archive starts again without it."""
+        archive = self._class_data
+        with_archive = archive is not None and archive.use_options()[0] in ddb.argv
+        try:
+            ddb.wait_ready(self._ready_timeout)
+        except ServerExited as e:
+            if archive is None or not with_archive:
+                raise
+            ddb.stop()
+            shutil.rmtree(ddb.workdir, ignore_errors=True)
+            self.processes.remove(ddb)
+            archive.discard(f"DynamoDB Local did not start with it: {e}")
+            ddb = self._spawn(new())
+            ddb.wait_ready(self._ready_timeout)
+        else:
+            if archive is not None and with_archive:
+                archive.check_mapped(ddb.workdir)
+        return ddb
 
     def _dynamodb_local_factory(self) -> Callable[[], ManagedProcess] | None:
         if self._dynamodb_choice == "moto":
@@ -138,11 +164,27 @@ class EmbeddedBackend(Backend):
                                       _dynamodb_healthy, port=port)
             return plain
 
-        def loopback() -> ManagedProcess:  # the launcher serves on the socket we bound (its stdin)
+        def loopback(java_options: Sequence[str] = ()) -> ManagedProcess:  # serves on the socket we bound (its stdin)
             listener = Listener()
-            return ManagedProcess("dynamodb-local", dynamodb_local.command(java, jar_dir, listener.port, launcher),
-                                  _dynamodb_healthy, listener=listener, listener_on_stdin=True)
-        return loopback
+            return ManagedProcess("dynamodb-local", dynamodb_local.command(
+                java, jar_dir, listener.port, launcher, java_options), _dynamodb_healthy, listener=listener,
+                listener_on_stdin=True)
+
+        def ready(java_options: Sequence[str]) -> ManagedProcess:
+            server = loopback(java_options).start()
+            try:
+                server.wait_ready(self._ready_timeout)
+            except BaseException:
+                server.stop()
+                raise
+            return server
+
+        archive = self._class_data = ClassDataArchive.for_jvm(
+            dynamodb_local.cache_root() / "dynamodb-local" / "class-data", java, dynamodb_local.java_runtime_version(java) or "?",
+            dynamodb_local.JAVA_OPTS, dynamodb_local.classpath(jar_dir, launcher), self._warn)
+        archive.ensure(ready, dynamodb_local.exercise,
+                       lambda options: dynamodb_local.check_command(java, jar_dir, launcher, options))
+        return lambda: loopback(archive.use_options() if archive.usable else ())
 
     def _warn(self, message: str) -> None:
         self.warnings.append(message)

@@ -45,6 +45,10 @@ class ProcessStartError(RuntimeError):
     """A server did not become healthy; the message carries the tail of its log."""
 
 
+class ServerExited(ProcessStartError):
+    """A server ended before it was healthy (rather than being slow to become so)."""
+
+
 class BackendDied(RuntimeError):
     """A backend server ended while in use: which one, how, and the last lines it logged."""
 
@@ -213,7 +217,7 @@ class ManagedProcess:
         while True:
             assert self._proc is not None, "start() first"
             if self._proc.poll() is not None:
-                raise ProcessStartError(f"{self.name} {exit_status(self._proc.returncode)} before it was ready "
+                raise ServerExited(f"{self.name} {exit_status(self._proc.returncode)} before it was ready "
                                         f"(log {self.log_path}):\n{self.log_tail()}")
             with contextlib.suppress(OSError):
                 if self._healthy(self.port):
@@ -232,7 +236,8 @@ class ManagedProcess:
         except OSError:
             return "(no log)"
 
-    def stop(self, grace: float = 3.0) -> None:
+    def stop(self, grace: float = 3.0) -> int | None:
+        """SIGTERM, then SIGKILL after ``grace`` seconds; the exit status (None if it was never started)."""
         with self._watch_lock:
             self._stopping = True
         proc, self._proc = self._proc, None
@@ -248,6 +253,7 @@ class ManagedProcess:
                 proc.wait()
         if not ended_by_itself:  # else the directory is kept: the error message names its log
             shutil.rmtree(self.workdir, ignore_errors=True)
+        return proc.returncode if proc is not None else None
 
 
 def stop_all() -> None:

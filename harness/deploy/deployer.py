@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -46,16 +48,18 @@ def deploy(topology: Topology, backend: Backend, prefix: str = "sh-", *, adopt: 
     ownership.validate_names(topology, prefix)
     dep = Deployment(topology=topology, prefix=prefix, run_id=run_id or uuid.uuid4().hex[:12], adopt=adopt)
     try:
-        if topology.tables:
-            ddb = backend.client("dynamodb")
-            for table in topology.tables:
-                dep.tables[table.name] = _ensure_table(ddb, backend, dep, table)
-        if topology.queues:
-            sqs = backend.client("sqs")
-            # dead-letter queues first: a redrive policy needs its DLQ's ARN
-            for queue in sorted(topology.queues, key=lambda q: q.redrive_policy is not None):
-                dep.queues[queue.name] = _ensure_queue(sqs, backend, dep, queue)
-        deploy_messaging(topology, backend, dep)  # topics, buses, rules, targets: they refer to queues
+        # tables on one thread, the rest on this one: neither refers to the other, and DynamoDB Local's calls
+        # mostly wait on its own process; leaving the block waits for both, so a rollback sees all that was made
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamharness-deploy-tables") as pool:
+            tables = pool.submit(_ensure_tables, backend, dep, topology.tables) if topology.tables else None
+            if topology.queues:
+                sqs = backend.client("sqs")
+                # dead-letter queues first: a redrive policy needs its DLQ's ARN
+                for queue in sorted(topology.queues, key=lambda q: q.redrive_policy is not None):
+                    dep.queues[queue.name] = _ensure_queue(sqs, backend, dep, queue)
+            deploy_messaging(topology, backend, dep)  # topics, buses, rules, targets: they refer to queues
+            if tables is not None:
+                tables.result()
     except BaseException:
         ownership.remove(backend, dep, [r for r in dep.owned if r.created], check_tag=False)
         raise
@@ -67,6 +71,12 @@ def _key_schema(hash_key: Any, range_key: Any) -> list[dict[str, str]]:
     if range_key:
         schema.append({"AttributeName": range_key.name, "KeyType": "RANGE"})
     return schema
+
+
+def _ensure_tables(backend: Backend, dep: Deployment, tables: Sequence[Table]) -> None:
+    ddb = backend.client("dynamodb")
+    for table in tables:
+        dep.tables[table.name] = _ensure_table(ddb, backend, dep, table)
 
 
 def _ensure_table(ddb: Any, backend: Backend, dep: Deployment, table: Table) -> DeployedTable:
