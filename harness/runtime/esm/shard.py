@@ -13,6 +13,8 @@ from harness.runtime.esm.shared import Pending, lane_of
 from harness.runtime.esm.windows import iso
 from harness.runtime.streams import ShardReader
 
+READ_LIMIT = 1000  # GetRecords' maximum: a full page means more is waiting, so the next read goes at once
+
 
 class ShardWorker:
     """Reads one shard, filters, routes records to lanes, and keeps the shard's checkpoint.
@@ -35,6 +37,7 @@ class ShardWorker:
         self.tracker = CheckpointTracker()
         self._tracker_lock = threading.Lock()
         self.caught_up_at = -1.0   # monotonic start of the last empty poll
+        self._gap_until = 0.0      # monotonic time before which the next read waits (see EngineOptions)
         self.reading = False       # set_enabled(False) waits for an in-progress read
         self.finished = False      # shard closed and everything handled
         self.state = ShardState.STARTING
@@ -93,6 +96,8 @@ class ShardWorker:
                 m.changed()
             if wait is None:
                 delay = opts.poll_interval_min_s
+                if self._gap_until > m.clock.monotonic():
+                    m.stopping.wait(min(self._gap_until - m.clock.monotonic(), opts.poll_gap_after_records_s))
             elif wait < 0:
                 return
             elif self.wake.wait(wait):
@@ -102,7 +107,7 @@ class ShardWorker:
                 delay = min(delay * 2, opts.poll_interval_max_s)
 
     def _poll(self, delay: float) -> float | None:
-        """One GetRecords. Returns how long to idle (None: poll again now; negative: shard finished)."""
+        """One GetRecords. Returns how long to idle (None: poll again, after the gap; negative: shard finished)."""
         m = self.m
         if self.reader.closed:
             if self.buffered == 0 and all(lane.idle for lane in self.lanes):
@@ -114,7 +119,7 @@ class ShardWorker:
         started = m.clock.monotonic()
         self._set(ShardState.READING)
         try:
-            records = self.reader.read()
+            records = self.reader.read(READ_LIMIT)
         except Exception as e:  # the backend failed us: report and back off, never die
             self._set(ShardState.READ_ERROR, f"GetRecords failed: {type(e).__name__}: {e}")
             m.trace.emit("mapping", mapping=m.name, shard=self.shard_id, state="read_error",
@@ -122,6 +127,7 @@ class ShardWorker:
             return min(1.0, delay * 10)
         if records:
             self._accept(records)
+            self._gap_until = 0.0 if len(records) >= READ_LIMIT else started + m.options.poll_gap_after_records_s
             return None
         self.caught_up_at = started
         self._set(ShardState.CAUGHT_UP)
