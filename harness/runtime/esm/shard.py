@@ -37,7 +37,7 @@ class ShardWorker:
         self.tracker = CheckpointTracker()
         self._tracker_lock = threading.Lock()
         self.caught_up_at = -1.0   # monotonic start of the last empty poll
-        self._gap_until = 0.0      # monotonic time before which the next read waits (see EngineOptions)
+        self._next_read_at = 0.0   # monotonic time before which the next read waits (EngineOptions.poll_gap_s)
         self.reading = False       # set_enabled(False) waits for an in-progress read
         self.finished = False      # shard closed and everything handled
         self.state = ShardState.STARTING
@@ -96,8 +96,6 @@ class ShardWorker:
                 m.changed()
             if wait is None:
                 delay = opts.poll_interval_min_s
-                if self._gap_until > m.clock.monotonic():
-                    m.stopping.wait(min(self._gap_until - m.clock.monotonic(), opts.poll_gap_after_records_s))
             elif wait < 0:
                 return
             elif self.wake.wait(wait):
@@ -107,7 +105,7 @@ class ShardWorker:
                 delay = min(delay * 2, opts.poll_interval_max_s)
 
     def _poll(self, delay: float) -> float | None:
-        """One GetRecords. Returns how long to idle (None: poll again, after the gap; negative: shard finished)."""
+        """One GetRecords. Returns how long to idle (None: poll again now; negative: shard finished)."""
         m = self.m
         if self.reader.closed:
             if self.buffered == 0 and all(lane.idle for lane in self.lanes):
@@ -116,6 +114,9 @@ class ShardWorker:
                 m.trace.emit("mapping", mapping=m.name, shard=self.shard_id, state="shard_closed")
                 return -1.0
             return delay
+        gap = self._next_read_at - m.clock.monotonic()
+        if gap > 0:
+            m.stopping.wait(min(gap, m.options.poll_gap_s))
         started = m.clock.monotonic()
         self._set(ShardState.READING)
         try:
@@ -127,9 +128,10 @@ class ShardWorker:
             return min(1.0, delay * 10)
         if records:
             self._accept(records)
-            self._gap_until = 0.0 if len(records) >= READ_LIMIT else started + m.options.poll_gap_after_records_s
+            self._next_read_at = started if len(records) >= READ_LIMIT else started + m.options.poll_gap_s
             return None
         self.caught_up_at = started
+        self._next_read_at = started + m.options.poll_gap_s
         self._set(ShardState.CAUGHT_UP)
         return delay
 
