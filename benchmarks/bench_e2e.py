@@ -6,7 +6,9 @@ Each repetition measures, on a fresh embedded backend each time:
 2. the scenario in live mode (``harness run ip-dedup --live``): every packet written while the
    detector runs, then one drain; events/s = packets / (first write to end of the drain), the run
    judged exact by the live oracles; write -> handler p50/p95/p99 at window 0 from its trace.
-The ratio is taken within each repetition (the machine may be shared), and the medians printed.
+The ratio is taken within each repetition (the machine may be shared), and the medians printed;
+so is the CPU each party spent per packet (writers, backend servers, the harness) in each phase:
+when the machine is saturated, raw / end-to-end CPU per packet is what bounds the throughput ratio.
 
     python benchmarks/bench_e2e.py [--packets 10000] [--ips 2000] [--producers 4] [--repeats 3]
 
