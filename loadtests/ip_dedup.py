@@ -24,6 +24,7 @@ from locust import constant, task
 from streamharness.loadtests.common import Boto3User, refresh_loop_clock, require_env
 from streamharness.fixtures.providers import NetworkPacketProvider
 from streamharness.scenarios.ip_dedup.generator import generate_flood
+from streamharness.scenarios.ip_dedup.writers import UPSERT
 
 SEED = int(os.environ.get("LOAD_SEED", "7"))
 IPS = int(os.environ.get("LOAD_IPS", "400"))
@@ -33,8 +34,6 @@ CUM_WEIGHTS = list(accumulate(rank ** -ZIPF_S for rank in range(1, len(POPULATIO
 
 refresh_loop_clock()  # building the population takes a while under load
 
-UPSERT = ("SET last_seen = :ts, protocol = :proto, written_at = if_not_exists(written_at, :now) "
-          "ADD packets :one")
 
 
 class PacketFlood(Boto3User):

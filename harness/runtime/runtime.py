@@ -18,6 +18,7 @@ from harness.runtime.esm.engine import EngineOptions, MappingConfig, MappingPort
 from harness.runtime.functions import FunctionService
 from harness.runtime.ids import IdSource
 from harness.runtime.invoker import INVOKERS, Invoker, lambda_environment, logcapture
+from harness.runtime.streams import wire_records
 from harness.trace import Trace
 
 
@@ -114,7 +115,8 @@ class Runtime:
             self.invokers[fn.name] = factory(fn, self.function_arn(fn.name), env)
         for q in self.deployment.queues.values():
             self.messaging.remember_queue(q.arn, q.url)
-        streams = self.backend.client("dynamodbstreams")
+        # a client of the runtime's own (any config makes a new one): its GetRecords skips botocore's parsing
+        streams = wire_records(self.backend.client("dynamodbstreams", max_pool_connections=32))
         ports = MappingPorts(streams=streams, invoke=self.functions.invoke, trace=self.trace, deliver=self._deliver,
                              clock=self.clock, ids=self.ids, on_activity=self.activity, on_change=self._changed)
         for spec in topology.event_source_mappings:

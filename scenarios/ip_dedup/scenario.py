@@ -12,7 +12,6 @@ import json
 import time
 from collections import Counter
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,7 @@ from harness.scenario import run_report, run_timings
 from streamharness.scenarios.ip_dedup.generator import Flood, Packet, generate_flood
 from streamharness.scenarios.ip_dedup.oracles import evaluate, evaluate_live
 from streamharness.scenarios.ip_dedup.topology import MAPPING, VARIANTS, topology
-
-_PROGRESS_EVERY = 50
+from streamharness.scenarios.ip_dedup.writers import PacketWriters
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -40,7 +38,7 @@ class IpDedupConfig(ScenarioConfig):
     dangerous_fraction: float = option(0.05, "Fraction of the IPs the blocklist covers.", min=0, max=1)
     bursts: int = option(0, "Bursts of packets from one IP.", min=0)
     burst_size: int = option(0, "Packets per burst.", min=0)
-    producers: int = option(4, "Writer threads (order within a slot does not change the result).", min=1, max=64)
+    producers: int = option(4, "Writer processes (order within a slot does not change the result).", min=1, max=64)
     live: bool = option(False, "Live mode: write every packet while the detector runs (no slots), judged by "
                                "the checks that stay exact under any interleaving.")
 
@@ -87,18 +85,19 @@ class IpDedup(Scenario[IpDedupConfig, Flood]):
                         handler=VARIANTS[config.variant])
 
     def drive(self, harness: Harness, config: IpDedupConfig, plan: Flood, progress: Progress) -> None:
-        ddb, table = harness.client("dynamodb"), harness.table_name("ips")
-        if config.live:
-            progress.stage("writing while the detector runs", total=plan.packets)
-            _write_slot(ddb, table, list(plan.iter_packets()), config.producers, progress)
-            harness.drain(config.drain_timeout)
-            return
-        for k, slot in enumerate(plan.slots):
-            progress.stage(f"slot {k + 1}/{len(plan.slots)}", total=plan.packets)
-            with harness.paused(MAPPING):
-                _write_slot(ddb, table, slot, config.producers, progress)
-            observe(harness.trace, "slot_resumed", time.time())  # when the slot's records became deliverable
-            harness.drain(config.drain_timeout)
+        with PacketWriters(harness.table_name("ips"), config.producers) as writers:
+            if config.live:
+                progress.stage("writing while the detector runs", total=plan.packets)
+                started, written = writers.write(list(plan.iter_packets()), progress)
+                harness.drain(config.drain_timeout)
+                observe(harness.trace, "live_run", {"started": started, "written": written, "drained": time.time()})
+                return
+            for k, slot in enumerate(plan.slots):
+                progress.stage(f"slot {k + 1}/{len(plan.slots)}", total=plan.packets)
+                with harness.paused(MAPPING):
+                    writers.write(slot, progress)
+                observe(harness.trace, "slot_resumed", time.time())  # when the slot's records became deliverable
+                harness.drain(config.drain_timeout)
 
     def observe(self, harness: Harness, config: IpDedupConfig, plan: Flood) -> None:
         alerts = _receive_all(harness.client("sqs"), harness.queue_url("alerts"))
@@ -131,28 +130,6 @@ class IpDedup(Scenario[IpDedupConfig, Flood]):
                                     "handler start minus max(write time, its slot's resume): slots are written "
                                     "with the mapping disabled")
         return run_report(trace, self.name, config, checks, summary=summary, timings=timings, mapping=MAPPING)
-
-
-def _write_slot(ddb: Any, table: str, slot: Sequence[Packet], producers: int, progress: Progress) -> None:
-    """Upsert every packet's source IP; ``written_at`` keeps the first write's time (the INSERT's)."""
-    def write(chunk: Sequence[Packet]) -> None:
-        for i, p in enumerate(chunk, 1):
-            now = {"N": repr(time.time())}
-            ddb.update_item(
-                TableName=table, Key={"ip": {"S": p.ip}},
-                UpdateExpression="SET last_seen = :ts, protocol = :proto, written_at = if_not_exists(written_at, :now) "
-                                 "ADD packets :one",
-                ExpressionAttributeValues={":ts": {"N": repr(p.ts)}, ":proto": {"S": p.protocol},
-                                           ":now": now, ":one": {"N": "1"}})
-            if i % _PROGRESS_EVERY == 0:
-                progress.advance(_PROGRESS_EVERY)
-        if len(chunk) % _PROGRESS_EVERY:
-            progress.advance(len(chunk) % _PROGRESS_EVERY)
-
-    chunks = [slot[i::producers] for i in range(producers)]
-    with ThreadPoolExecutor(producers, thread_name_prefix="producer") as pool:
-        for f in [pool.submit(write, c) for c in chunks if c]:
-            f.result()
 
 
 def _receive_all(sqs: Any, url: str) -> list[dict[str, Any]]:

@@ -5,7 +5,8 @@ partition key, so one key always goes to the same lane. Each lane batches its re
 one batch at a time to resolution (retries, bisect, partial failures: see retry.py), so records of
 a key are handled in order and never in two batches at once, while up to N lanes of a shard run
 concurrently. Polling adapts: right after records it polls again at once; when idle it backs off to
-``poll_interval_max_s`` and is woken early by a nudge (a write the harness saw).
+``poll_interval_max_s`` and is woken early by a nudge (a write the harness saw); either way two reads
+of a shard start at least ``poll_gap_s`` apart, unless the first returned a full page.
 
 The parts: ``shared`` (options, accounting), ``context`` (what the parts are given: config, ports,
 states), ``shard`` (the reader), ``lane`` (batching and invocation), ``mapping`` (one event source

@@ -13,6 +13,8 @@ from harness.runtime.esm.shared import Pending, lane_of
 from harness.runtime.esm.windows import iso
 from harness.runtime.streams import ShardReader
 
+READ_LIMIT = 1000  # GetRecords' maximum: a full page means more is waiting, so the next read goes at once
+
 
 class ShardWorker:
     """Reads one shard, filters, routes records to lanes, and keeps the shard's checkpoint.
@@ -35,6 +37,7 @@ class ShardWorker:
         self.tracker = CheckpointTracker()
         self._tracker_lock = threading.Lock()
         self.caught_up_at = -1.0   # monotonic start of the last empty poll
+        self._next_read_at = 0.0   # monotonic time before which the next read waits (EngineOptions.poll_gap_s)
         self.reading = False       # set_enabled(False) waits for an in-progress read
         self.finished = False      # shard closed and everything handled
         self.state = ShardState.STARTING
@@ -111,10 +114,13 @@ class ShardWorker:
                 m.trace.emit("mapping", mapping=m.name, shard=self.shard_id, state="shard_closed")
                 return -1.0
             return delay
+        gap = self._next_read_at - m.clock.monotonic()
+        if gap > 0:
+            m.stopping.wait(min(gap, m.options.poll_gap_s))
         started = m.clock.monotonic()
         self._set(ShardState.READING)
         try:
-            records = self.reader.read()
+            records = self.reader.read(READ_LIMIT)
         except Exception as e:  # the backend failed us: report and back off, never die
             self._set(ShardState.READ_ERROR, f"GetRecords failed: {type(e).__name__}: {e}")
             m.trace.emit("mapping", mapping=m.name, shard=self.shard_id, state="read_error",
@@ -122,8 +128,10 @@ class ShardWorker:
             return min(1.0, delay * 10)
         if records:
             self._accept(records)
+            self._next_read_at = started if len(records) >= READ_LIMIT else started + m.options.poll_gap_s
             return None
         self.caught_up_at = started
+        self._next_read_at = started + m.options.poll_gap_s
         self._set(ShardState.CAUGHT_UP)
         return delay
 

@@ -18,6 +18,10 @@ class EngineOptions:
 
     poll_interval_min_s: float = 0.001
     poll_interval_max_s: float = 0.02
+    #: least time between the starts of two GetRecords on a shard, unless the last one returned a full
+    #: page: records gather into one call instead of one call each (or an empty one), calls that would
+    #: compete with the writers for the backend and with the lanes for the interpreter
+    poll_gap_s: float = 0.01
     retry_backoff_base_s: float = 0.01
     retry_backoff_max_s: float = 1.0
     shard_discovery_interval_s: float = 1.0

@@ -1,4 +1,5 @@
-"""DynamoDB stream records as AWS sends them (JSON: epoch-second times, base64 binaries), from what boto3 parsed."""
+"""DynamoDB stream records as AWS sends them (JSON: epoch-second times, base64 binaries), from what boto3 parsed
+(or from the JSON itself, which passes unchanged)."""
 from __future__ import annotations
 
 import base64
@@ -33,8 +34,8 @@ def to_wire(record: Mapping[str, Any]) -> StreamRecord:
                                "principalId": identity.get("PrincipalId", identity.get("principalId"))}
     ddb = dict(out.get("dynamodb") or {})
     ts = ddb.get("ApproximateCreationDateTime")
-    if isinstance(ts, datetime):
-        seconds = ts.timestamp()
+    seconds = ts.timestamp() if isinstance(ts, datetime) else ts
+    if isinstance(seconds, float):
         ddb["ApproximateCreationDateTime"] = int(seconds) if seconds.is_integer() else seconds
     for image in ("Keys", "NewImage", "OldImage"):
         values = ddb.get(image)

@@ -89,3 +89,29 @@ def test_events_round_trip_through_powertools(harness_for):  # type: ignore[no-u
     assert parsed[0].dynamodb.new_image["n"] == 7
     assert parsed[1].dynamodb.old_image["k"] == "a"
     assert parsed[0].event_source_arn == h.deployment.tables["items"].stream_arn
+
+
+def test_the_runtime_reads_records_as_sent_and_they_equal_botocores_parse_made_wire(harness_for):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from harness.runtime.streams import ShardReader, list_shards, wire_records
+    from harness.runtime.streams.wire import to_wire
+
+    h = harness_for(Topology(name="wire", tables=[Table("items", "k", stream_view_type="NEW_AND_OLD_IMAGES")]))
+    ddb, t = h.client("dynamodb"), h.table_name("items")
+    ddb.put_item(TableName=t, Item={"k": {"S": "a"}, "b": {"B": b"\x00\x01"}, "bs": {"BS": [b"q"]},
+                                    "m": {"M": {"l": {"L": [{"B": b"z"}, {"N": "1"}]}}}})
+    ddb.update_item(TableName=t, Key={"k": {"S": "a"}}, UpdateExpression="SET n = :n",
+                    ExpressionAttributeValues={":n": {"N": "2"}})
+    ddb.delete_item(TableName=t, Key={"k": {"S": "a"}})
+    arn = h.deployment.tables["items"].stream_arn
+    shared = h.client("dynamodbstreams")
+    shard = list_shards(shared, arn)[0].shard_id
+    own = wire_records(h.backend.client("dynamodbstreams", max_pool_connections=2))
+    iterator = own.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    sent = own.get_records(ShardIterator=iterator)["Records"]
+    assert [r["eventName"] for r in sent] == ["INSERT", "MODIFY", "REMOVE"]
+    assert not isinstance(sent[0]["dynamodb"]["ApproximateCreationDateTime"], datetime)  # botocore did not parse it
+    assert sent[0]["dynamodb"]["NewImage"]["b"] == {"B": "AAE="}
+    parsed = ShardReader(shared, arn, shard, "TRIM_HORIZON").read()  # the shared client still parses
+    assert [to_wire(r) for r in sent] == parsed

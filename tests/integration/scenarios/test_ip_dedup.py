@@ -30,3 +30,20 @@ def test_a_detector_that_forgets_the_delete_checks_too_few_and_leaves_items(back
     assert report.check("per_ip_alternation").passed is False
     assert report.check("table_empty").passed is False
     assert report.check("insert_only").passed is True  # the filter still works: the bug is elsewhere
+
+
+def test_writer_processes_write_every_packet_and_a_failing_writer_fails_the_write(harness_for) -> None:  # type: ignore[no-untyped-def]
+    from harness import Table, Topology
+    from streamharness.scenarios.ip_dedup.generator import generate_flood
+    from streamharness.scenarios.ip_dedup.writers import PacketWriters
+
+    h = harness_for(Topology(name="writers", tables=[Table("ips", hash_key="ip")]))
+    packets = list(generate_flood(300, 40, 1, 3).iter_packets())
+    with PacketWriters(h.table_name("ips"), 3) as writers:
+        started, finished = writers.write(packets)
+    assert started <= finished
+    items = h.client("dynamodb").scan(TableName=h.table_name("ips"))["Items"]
+    assert sum(int(i["packets"]["N"]) for i in items) == 300
+    assert {i["ip"]["S"] for i in items} == {p.ip for p in packets}
+    with PacketWriters("no-such-table", 2) as writers, pytest.raises(RuntimeError, match=r"writer process \d"):
+        writers.write(packets[:10])
