@@ -74,9 +74,6 @@ def deliverer(service: str) -> Callable[[Deliverer], Deliverer]:
 class Dispatcher(RetryWorkers[Delivery]):
     """Delivers matched events to their targets; see the module docstring for the rules."""
 
-    #: at most this many deliveries per run of a worker (see _run)
-    RUN_LENGTH = 32
-
     def __init__(self, backend: Any, trace: Trace,
                  functions: FunctionService | Mapping[str, Invoker] | None = None, *,
                  options: DeliveryOptions | None = None, on_activity: Callable[[], None] | None = None,
@@ -217,20 +214,7 @@ class Dispatcher(RetryWorkers[Delivery]):
         return d
 
     def _run(self, d: Delivery) -> None:
-        """Deliver ``d``, then runs of the deliveries ready meanwhile, a worker's share at a time: one
-        lock hold per run instead of one per delivery, and fewer hand-offs between threads (a
-        PutEvents of 10 entries to an SQS target is 10 deliveries of about 10 us each)."""
         self._attempt(d)
-        while True:
-            with self._cv:
-                if self._stopping:
-                    return
-                share = min(self.RUN_LENGTH, len(self._ready), max(1, len(self._ready) // self._worker_count))
-                run = [self._pop_ready() for _ in range(share)]
-            if not run:
-                return
-            for nxt in run:
-                self._attempt(nxt)  # type: ignore[arg-type]  # _pop_ready returns a delivery while any is ready
 
     def _attempt(self, d: Delivery) -> None:
         d.attempt += 1
