@@ -10,7 +10,6 @@ or disagree are listed in the docstrings of the methods concerned.
 from __future__ import annotations
 
 import json
-import random
 import re
 import threading
 import time
@@ -19,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from harness.emulators.ids import new_id
 from harness.patterns import EventPattern, InvalidPatternError, compile_pattern
 from harness.patterns import transform
 
@@ -106,16 +106,6 @@ def _check_name(parameter: str, value: Any, regex: re.Pattern[str], max_len: int
 def iso_seconds(epoch: float) -> str:
     """The ``time`` of an event: ``2015-11-11T21:29:54Z``."""
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_ids = random.Random()
-
-
-def new_id() -> str:
-    """A random (version 4) UUID as text, without a system call per id: event ids and request ids
-    are unique identifiers, not secrets."""
-    h = f"{_ids.getrandbits(128):032x}"
-    return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
 
 
 # -- state ------------------------------------------------------------------------------------

@@ -147,21 +147,32 @@ class Queue:
     dedup: dict[tuple[str, str], tuple[float, str, str | None]] = field(default_factory=dict)
     last_purge: float = -1e18
     sequence: int = 0
+    #: set from ``attributes`` at creation (FifoQueue cannot change afterwards)
+    fifo: bool = field(init=False)
+    #: attributes as every send and receive reads them, parsed once per change (see attributes_changed)
+    _ints: dict[str, int] = field(init=False, repr=False)
+    _redrive: tuple[str, int] | None = field(init=False, repr=False)
 
-    @property
-    def fifo(self) -> bool:
-        return self.attributes.get("FifoQueue") == "true"
+    def __post_init__(self) -> None:
+        self.fifo = self.attributes.get("FifoQueue") == "true"
+        self.attributes_changed()
+
+    def attributes_changed(self) -> None:
+        """Parse again what ``int_attribute`` and ``redrive`` return: call after changing ``attributes``."""
+        self._ints = {name: int(self.attributes.get(name, default)) for name, (default, _, _) in _INT_ATTRIBUTES.items()}
+        text = self.attributes.get("RedrivePolicy")
+        if text:
+            policy = json.loads(text)
+            self._redrive = policy["deadLetterTargetArn"], int(policy["maxReceiveCount"])
+        else:
+            self._redrive = None
 
     def int_attribute(self, name: str) -> int:
-        return int(self.attributes.get(name, _INT_ATTRIBUTES[name][0]))
+        return self._ints[name]
 
     @property
     def redrive(self) -> tuple[str, int] | None:
-        text = self.attributes.get("RedrivePolicy")
-        if not text:
-            return None
-        policy = json.loads(text)
-        return policy["deadLetterTargetArn"], int(policy["maxReceiveCount"])
+        return self._redrive
 
 
 def _invalid_value(parameter: str, value: Any, reason: str) -> InvalidParameterValue:
@@ -430,6 +441,7 @@ class SqsModel:
                     q.attributes.pop(k, None)
                 else:
                     q.attributes[k] = v
+            q.attributes_changed()
             q.modified = self.now()
             q.cond.notify_all()  # a shorter wait time or delay
 
@@ -518,9 +530,9 @@ class SqsModel:
         if _INVALID_CHARS.search(body):
             raise InvalidMessageContents("Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | "
                                          "#x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF")
-        attrs = _clean_attributes(attributes)
-        size = len(body.encode("utf-8")) + _check_message_attributes(attrs)
-        system = _clean_attributes(system_attributes)
+        attrs = _clean_attributes(attributes) if attributes else {}
+        size = len(body.encode("utf-8")) + (_check_message_attributes(attrs) if attrs else 0)
+        system = _clean_attributes(system_attributes) if system_attributes else {}
         for name in system:
             if name != "AWSTraceHeader":
                 raise InvalidParameterValue(f"Message system attribute name '{name}' is invalid.")

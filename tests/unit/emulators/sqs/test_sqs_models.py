@@ -369,3 +369,23 @@ def test_reset_forgets_every_queue(sqs: SqsModel) -> None:
     sqs.create_queue("q")
     sqs.reset()
     assert sqs.list_queues() == []
+
+
+# -- attributes parsed once per change ----------------------------------------------------------
+def test_sends_and_receives_follow_attributes_changed_after_creation(sqs: SqsModel, clock: Clock) -> None:
+    """Sends and receives read parsed copies of the attributes: SetQueueAttributes must refresh them."""
+    url = sqs.create_queue("q")
+    dlq = sqs.create_queue("dlq")
+    dlq_arn = sqs.get_queue_attributes(dlq, ["QueueArn"])["QueueArn"]
+    sqs.set_queue_attributes(url, {"DelaySeconds": "5", "MaximumMessageSize": "1024", "VisibilityTimeout": "0",
+                                   "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 1})})
+    with pytest.raises(ex.InvalidParameterValue, match="shorter than 1024 bytes"):
+        sqs.send_message(url, "x" * 2000)
+    sqs.send_message(url, "late")
+    assert receive(sqs, url) == []  # delayed 5 s
+    clock.t += 5
+    assert bodies(receive(sqs, url)) == ["late"]
+    assert receive(sqs, url) == [] and bodies(receive(sqs, dlq)) == ["late"]  # received once: redriven
+    sqs.set_queue_attributes(url, {"DelaySeconds": "0", "RedrivePolicy": ""})
+    sqs.send_message(url, "now")
+    assert bodies(receive(sqs, url)) == ["now"] and bodies(receive(sqs, url)) == ["now"]  # no redrive any more
