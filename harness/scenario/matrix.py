@@ -40,12 +40,13 @@ FAULTS: dict[str, Callable[[str], tuple[Fault, ...]]] = {
     # every first attempt fails (an error strikes before the handler runs): a cell always injects, whatever the batching
     "error": lambda _: (Fault("error", rate=1.0),),
     "poison": lambda key: (Fault("poison", key=key),),
-    "timeout": lambda _: (Fault("timeout", rate=0.4),),
+    # the first attempt of every invocation: a cell's verdict never hangs on which batches a rate happened to pick
+    "timeout": lambda _: (Fault("timeout", rate=1.0),),
     "latency": lambda _: (Fault("latency", rate=1.0, latency_ms=20),),  # every invocation: always injects
     # one throttled HTTP attempt per hit call: the SDK's standard retry mode backs off up to a second
     "throttle": lambda _: tuple(Fault("throttle", service=s, rate=0.2) for s in ("dynamodb", "events", "sqs", "sns")),
-    "put_events_failure": lambda _: (Fault("put_events_failure", rate=0.2),),
-    "duplicate": lambda _: (Fault("duplicate", rate=0.5),),
+    "put_events_failure": lambda _: (Fault("put_events_failure", rate=1.0),),  # every entry, first attempts only
+    "duplicate": lambda _: (Fault("duplicate", rate=1.0),),  # every first-attempt invocation delivered twice
 }
 
 

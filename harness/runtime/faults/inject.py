@@ -145,7 +145,8 @@ class FaultInjector:
                 if f.kind == "throttle" and f.service == service and f.operation in (None, operation) \
                         and self._take(i, f, token):
                     return self._throttled(i, f, request, client, operation, lambda: call(params))
-                if f.kind == "put_events_failure" and service == "events" and operation == "PutEvents":
+                if f.kind == "put_events_failure" and service == "events" and operation == "PutEvents" \
+                        and request.attempt <= f.attempts:
                     return self._put_events(i, f, request, params, call)
             return call(params)
         return around

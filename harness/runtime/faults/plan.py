@@ -23,7 +23,8 @@ KINDS: dict[str, str] = {
     "latency": "latency_ms added before the handler runs",
     "throttle": "the handler's API calls answered with a throttling error for `attempts` HTTP attempts "
                 "(the SDK retries)",
-    "put_events_failure": "PutEvents entries rejected (FailedEntryCount > 0, per-entry ErrorCode)",
+    "put_events_failure": "PutEvents entries rejected (FailedEntryCount > 0, per-entry ErrorCode; transient: only "
+                          "in the first `attempts` attempts)",
     "duplicate": "the invocation delivered twice (an at-least-once redelivery of the batch or event)",
 }
 

@@ -56,6 +56,13 @@ def test_a_put_events_partial_failure_is_what_the_handler_sees(harness_for: Any)
     assert h.stats()["m"].retries == 1
 
 
+def test_a_put_events_failure_is_transient_its_retry_gets_through(harness_for: Any) -> None:
+    h = run(harness_for, Fault("put_events_failure"))  # every entry, first attempts only
+    calls = h.trace.of("api_call", operation="PutEvents")
+    assert [c["failed_entry_count"] > 0 for c in calls] == [True, False]
+    assert h.stats()["m"].retries == 1 and h.stats()["m"].succeeded == 3
+
+
 def test_an_error_fault_is_transient_and_a_timeout_keeps_side_effects(harness_for: Any) -> None:
     h = run(harness_for, Fault("error", error_type="Boom"), Fault("timeout", attempts=2))
     errors = [(e["attempt"], e["error_type"]) for e in h.trace.of("error")]
