@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harness.cli.bench.loads import SLACK_S, MeasurementFailed
+from harness.cli.bench.loads import SLACK_S, MeasurementFailed, wait_ready
 
 BATCH = 10
 SOURCE = "bench.shop"
@@ -91,9 +91,7 @@ def measure(h: Any, matching: bool, entries: int, senders: int, backlog: int,
     for p in procs:
         p.start()
     try:
-        for _ in procs:
-            if not ready.acquire(timeout=SLACK_S):
-                raise MeasurementFailed("a PutEvents sender process did not start")
+        wait_ready(ready, procs, "PutEvents sender")
         t0 = time.perf_counter()
         start.set()
         for p in procs:

@@ -177,6 +177,20 @@ def _batch_writer(env: Mapping[str, str], table: str, key: str, threads: int, re
     results.put(sum(counts))
 
 
+def wait_ready(ready: Any, procs: list[Any], what: str, timeout: float = SLACK_S) -> None:
+    """Until each process has released ``ready`` once; MeasurementFailed as soon as one exits before it did."""
+    deadline, count = time.monotonic() + timeout, 0
+    while count < len(procs):
+        if ready.acquire(timeout=1):
+            count += 1
+            continue
+        dead = [p.exitcode for p in procs if p.exitcode is not None]
+        if dead:
+            raise MeasurementFailed(f"a {what} process exited with {dead[0]} before it was ready (its error is above)")
+        if time.monotonic() > deadline:
+            raise MeasurementFailed(f"a {what} process was not ready after {timeout:.0f}s")
+
+
 def batch_ceiling(harness: Any, table: str, *, workers: int, threads: int, seconds: float) -> float:
     """Items/s written with BatchWriteItem (25 items a call) from ``workers`` processes, ``threads`` each."""
     import multiprocessing as mp
@@ -188,9 +202,7 @@ def batch_ceiling(harness: Any, table: str, *, workers: int, threads: int, secon
                                                      ready, start, seconds, results)) for _ in range(workers)]
     for p in procs:
         p.start()
-    for _ in procs:
-        if not ready.acquire(timeout=SLACK_S):
-            raise MeasurementFailed("a BatchWriteItem writer process did not start")
+    wait_ready(ready, procs, "BatchWriteItem writer")
     t0 = time.perf_counter()
     start.set()
     total = sum(results.get(timeout=seconds + SLACK_S) for _ in procs)
@@ -201,4 +213,4 @@ def batch_ceiling(harness: Any, table: str, *, workers: int, threads: int, secon
 
 
 __all__ = ["CeilingRun", "LoadRun", "MeasurementFailed", "batch_ceiling", "harness_load", "locust_ceiling",
-           "read_load_json"]
+           "read_load_json", "wait_ready"]
