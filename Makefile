@@ -19,13 +19,7 @@ test: $(STAMP)
 	$(PY) -m pytest -n 2 -q $(ARGS)
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_startup.py
-	$(PY) benchmarks/bench_latency.py
-	$(PY) benchmarks/bench_engine.py
-	$(PY) benchmarks/bench_eventbridge.py --both
-	$(PY) benchmarks/bench_eventbridge.py --sqs-ratio
-	$(PY) benchmarks/bench_sqs.py --candidates model,harness
-	$(PY) benchmarks/bench_patterns.py
+	$(VENV)/bin/harness bench $(ARGS)
 
 unit: $(STAMP)
 	$(PY) -m pytest -q tests/unit $(ARGS)

@@ -22,7 +22,13 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 from locust import User, events
+from locust import runners as _runners
 from locust.event import EventHook
+
+#: heartbeats a Locust master may miss before it calls a worker missing (Locust's default is 3, one a second):
+#: on a loaded machine a worker busy importing its locustfile or spawning users misses 3, and when every
+#: worker is "missing" the master stops the test early, so a run with more workers makes fewer calls
+_runners.HEARTBEAT_LIVENESS = max(getattr(_runners, "HEARTBEAT_LIVENESS", 3), 60)
 
 
 class InstrumentedClient:

@@ -9,6 +9,7 @@ for Locust, drains the pipeline through the endpoint, reads what is left in the 
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -125,9 +126,12 @@ def locust_commands(locustfile: str, users: int, spawn_rate: float, run_time: st
     return [master] + [worker] * workers
 
 
-def run_locust(commands: list[list[str]], env: Mapping[str, str], timeout: float) -> int:
-    """Run Locust's processes to the end (Locust's own output goes to this terminal); its exit code."""
-    procs = [subprocess.Popen(c, env=dict(env), stdin=subprocess.DEVNULL) for c in commands]
+def run_locust(commands: list[list[str]], env: Mapping[str, str], timeout: float, output: Path | None = None) -> int:
+    """Run Locust's processes to the end (Locust's own output goes to this terminal, or to the file ``output``);
+    its exit code."""
+    with output.open("ab") if output else contextlib.nullcontext() as out:
+        procs = [subprocess.Popen(c, env=dict(env), stdin=subprocess.DEVNULL, stdout=out,
+                                  stderr=subprocess.STDOUT if out else None) for c in commands]
     try:
         code = procs[0].wait(timeout)
         for p in procs[1:]:

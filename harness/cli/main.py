@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from harness.cli.bench.command import bench_command
 from harness.cli.bugs import bugs_command
 from harness.cli.filters import test_filter
 from harness.cli.localstack import localstack_group
@@ -46,6 +47,7 @@ cli.add_command(trace_command)
 cli.add_command(localstack_group)
 cli.add_command(replay_command)
 cli.add_command(bugs_command)
+cli.add_command(bench_command)
 
 
 @cli.command("test-event-pattern")

@@ -81,4 +81,7 @@ def user(env: Environment) -> Any:
     return u.client("dynamodb") is client
 
 
-print(json.dumps({f.__name__: _case(f) for f in (ok, client_error, interrupted, passthrough, user)}))
+from locust import runners  # noqa: E402
+
+print(json.dumps({**{f.__name__: _case(f) for f in (ok, client_error, interrupted, passthrough, user)},
+                  "heartbeat_liveness": runners.HEARTBEAT_LIVENESS}))

@@ -52,3 +52,9 @@ def test_a_boto3_user_wires_its_clients_to_locusts_request_event_once(cases: dic
     c = cases["user"]
     assert c["result"] is True  # the same instrumented client on the second ask
     assert [(e["request_type"], e["name"]) for e in c["events"]] == [("dynamodb", "UpdateItem")]
+
+
+def test_a_locust_master_waits_a_minute_of_missed_heartbeats_before_it_calls_a_worker_missing(
+        cases: dict[str, Any]) -> None:
+    """Locust's 3 s made a loaded machine's busy workers "missing", and the master stopped the test early."""
+    assert cases["heartbeat_liveness"] >= 60
