@@ -48,8 +48,9 @@ def deploy(topology: Topology, backend: Backend, prefix: str = "sh-", *, adopt: 
     ownership.validate_names(topology, prefix)
     dep = Deployment(topology=topology, prefix=prefix, run_id=run_id or uuid.uuid4().hex[:12], adopt=adopt)
     try:
-        # tables on one thread, the rest on this one: neither refers to the other, and DynamoDB Local's calls
-        # mostly wait on its own process; leaving the block waits for both, so a rollback sees all that was made
+        # tables on one thread, queues, topics and buses on this one (they never refer to a table), rules once
+        # the tables are there (a pattern may name a table's ARN); DynamoDB Local's calls mostly wait on its own
+        # process; leaving the block waits for both, so a rollback sees all that was made
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="streamharness-deploy-tables") as pool:
             tables = pool.submit(_ensure_tables, backend, dep, topology.tables) if topology.tables else None
             if topology.queues:
@@ -57,9 +58,9 @@ def deploy(topology: Topology, backend: Backend, prefix: str = "sh-", *, adopt: 
                 # dead-letter queues first: a redrive policy needs its DLQ's ARN
                 for queue in sorted(topology.queues, key=lambda q: q.redrive_policy is not None):
                     dep.queues[queue.name] = _ensure_queue(sqs, backend, dep, queue)
-            deploy_messaging(topology, backend, dep)  # topics, buses, rules, targets: they refer to queues
-            if tables is not None:
-                tables.result()
+            wait_tables = tables.result if tables is not None else (lambda: None)
+            deploy_messaging(topology, backend, dep, wait_tables)  # topics, buses, rules, targets: they refer to queues
+            wait_tables()
     except BaseException:
         ownership.remove(backend, dep, [r for r in dep.owned if r.created], check_tag=False)
         raise

@@ -11,6 +11,8 @@ become delivery queues and every bus gets a capture-all rule: see :mod:`harness.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -23,8 +25,10 @@ if TYPE_CHECKING:
     from harness.backends.base import Backend
     from harness.topology.topology import Topology
 
-def deploy_messaging(topology: Topology, backend: Backend, dep: Deployment) -> None:
-    """Topics (and subscriptions) first, then buses, rules and targets; queues must be deployed."""
+def deploy_messaging(topology: Topology, backend: Backend, dep: Deployment,
+                     tables_ready: Callable[[], None] = lambda: None) -> None:
+    """Topics (and subscriptions) first, then buses, rules and targets; queues must be deployed.
+    ``tables_ready`` returns once the tables are: rules may name a table's ARN (``${table-arn:x}``)."""
     if topology.topics:
         sns = backend.client("sns")
         for topic in topology.topics:
@@ -45,6 +49,7 @@ def deploy_messaging(topology: Topology, backend: Backend, dep: Deployment) -> N
         else:
             ownership.created(backend, dep, Resource("bus", name, arn))
         dep.buses[bus.name] = DeployedBus(name, arn)
+    tables_ready()
     for rule in topology.rules:
         dep.rules[rule.name] = _ensure_rule(events, backend, rule, dep)
     if external.is_external(backend):  # the backend routes: a capture-all rule per bus audits it
