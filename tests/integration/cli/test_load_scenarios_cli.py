@@ -37,3 +37,8 @@ def test_eventlake_under_load_passes_its_live_oracles(tmp_path: Path) -> None:
     answers = report["answers"]
     assert answers["first 201"] == report["stored_events"] == checks["writes_accounted"]["actual"] > 0
     assert answers.get("retry 409", 0) + answers.get("conflict 409", 0) > 0 and answers["invalid 400"] > 0
+
+
+def test_outbox_under_load_passes_its_live_oracles(tmp_path: Path) -> None:
+    report, checks = _passing_run(tmp_path, "outbox-to-queue", {"delivered_in_order_per_key", "queue_holds_published"})
+    assert report["writes_accepted"] == report["stream_records"] == report["published"] == report["on_queue"] > 0
