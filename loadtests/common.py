@@ -66,9 +66,14 @@ class InstrumentedClient:
         return timed
 
     def _record(self, operation: str, start: float, t0: float, response: Any, error: Exception | None) -> None:
-        self._fire(request_type=self._service, name=operation, response_time=(time.perf_counter() - t0) * 1000,
-                   response_length=_length(response), response=response, context={}, exception=error,
-                   start_time=start)
+        fire_request(self._fire, self._service, operation, start, t0, response, error)
+
+
+def fire_request(fire: Callable[..., Any], request_type: str, name: str, start: float, t0: float, response: Any,
+                 error: BaseException | None) -> None:
+    """Fire Locust's ``request`` event for a call started at ``start`` (unix time) / ``t0`` (perf counter)."""
+    fire(request_type=request_type, name=name, response_time=(time.perf_counter() - t0) * 1000,
+         response_length=_length(response), response=response, context={}, exception=error, start_time=start)
 
 
 class Interrupted(Exception):
@@ -108,10 +113,15 @@ class Boto3User(User):
 
     def client(self, service: str) -> InstrumentedClient:
         if service not in self._clients:
-            if service not in _RAW_CLIENTS:
-                _RAW_CLIENTS[service] = boto3.session.Session().client(service, config=self.boto_config)
-            self._clients[service] = InstrumentedClient(_RAW_CLIENTS[service], self.environment.events.request)
+            self._clients[service] = InstrumentedClient(self.raw_client(service), self.environment.events.request)
         return self._clients[service]
+
+    def raw_client(self, service: str) -> Any:
+        """The shared boto3 client itself, for code that handles the service's errors as it would in Lambda (its
+        calls fire no event: time them with ``fire_request``)."""
+        if service not in _RAW_CLIENTS:
+            _RAW_CLIENTS[service] = boto3.session.Session().client(service, config=self.boto_config)
+        return _RAW_CLIENTS[service]
 
 
 class Tally:

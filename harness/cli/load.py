@@ -156,12 +156,14 @@ def _seconds(run_time: str) -> int:
 def _boto3_clients(environment: Mapping[str, str]) -> Any:
     import boto3
 
+    from harness.backends.base import endpoint_env_name
+
     session = boto3.session.Session(aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
                                     aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
                                     region_name=environment["AWS_DEFAULT_REGION"])
 
     def client(service: str) -> Any:
-        return session.client(service, endpoint_url=environment[f"AWS_ENDPOINT_URL_{service.upper()}"])
+        return session.client(service, endpoint_url=environment[endpoint_env_name(service)])
 
     return client
 

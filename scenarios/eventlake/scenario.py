@@ -31,7 +31,7 @@ _PROGRESS_EVERY = 25
 #: DynamoDB Local's own sweeper (which runs on that clock, at its own pace) never races ``expire_now``
 EXPIRY_AHEAD_S = 2 * 86_400
 INGESTION = "streamharness.scenarios.eventlake.ingestion"
-_STORED = ("event_id", "timestamp", "event_type", "event_payload")
+STORED = ("event_id", "timestamp", "event_type", "event_payload")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,19 +93,19 @@ class EventLake(Scenario[EventLakeConfig, IngestionPlan]):
         observe(harness.trace, "ingestion", {"ttl_anchor": anchor, "statuses": statuses, "sent": sent})
         harness.drain(config.drain_timeout)
         progress.stage("expiring")
-        observe(harness.trace, "projections_before_expiry", _projections(ddb, harness.table_name("projections")))
+        observe(harness.trace, "projections_before_expiry", projections_of(ddb, harness.table_name("projections")))
         observe(harness.trace, "expired_by_expire_now", expire_now(ddb, table, now=anchor))
         harness.drain(config.drain_timeout)
 
     def observe(self, harness: Harness, config: EventLakeConfig, plan: IngestionPlan) -> None:
         ddb = harness.client("dynamodb")
-        store = [{k: item[k]["S"] for k in _STORED} for item in _scan(ddb, harness.table_name("events"))]
+        store = [{k: item[k]["S"] for k in STORED} for item in scan(ddb, harness.table_name("events"))]
         observe(harness.trace, "store", sorted(store, key=lambda i: (i["event_id"], i["timestamp"])))
-        observe(harness.trace, "projections", _projections(ddb, harness.table_name("projections")))
+        observe(harness.trace, "projections", projections_of(ddb, harness.table_name("projections")))
 
     def evaluate(self, trace: Trace, config: EventLakeConfig, plan: IngestionPlan) -> Report:
         ingested = observed(trace, "ingestion")
-        records = [(_key(e["keys"]), e["event_name"]) for e in trace.of("record", mapping=MAPPINGS[CONSUMERS[0]])]
+        records = [(key_of(e["keys"]), e["event_name"]) for e in trace.of("record", mapping=MAPPINGS[CONSUMERS[0]])]
         applied = {c: [line["key"] for line, _ in trace.json_logs(c, "event_applied")] for c in CONSUMERS}
         ttl_removes = {c: len(_ttl_removes(trace, MAPPINGS[c])) for c in CONSUMERS}
         store, projections = observed(trace, "store"), observed(trace, "projections")
@@ -131,11 +131,11 @@ class EventLake(Scenario[EventLakeConfig, IngestionPlan]):
                           mapping=MAPPINGS["entity-totals"])
 
 
-def _key(keys: dict[str, Any]) -> str:
+def key_of(keys: dict[str, Any]) -> str:
     return f"{keys['event_id']['S']}|{keys['timestamp']['S']}"
 
 
-def _scan(ddb: Any, table: str) -> list[dict[str, Any]]:
+def scan(ddb: Any, table: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
     while True:
@@ -146,8 +146,8 @@ def _scan(ddb: Any, table: str) -> list[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def _projections(ddb: Any, table: str) -> dict[str, dict[str, int]]:
-    rows = {item["name"]["S"]: {k: int(v["N"]) for k, v in item.items() if k != "name"} for item in _scan(ddb, table)}
+def projections_of(ddb: Any, table: str) -> dict[str, dict[str, int]]:
+    rows = {item["name"]["S"]: {k: int(v["N"]) for k, v in item.items() if k != "name"} for item in scan(ddb, table)}
     return combine(rows)
 
 
@@ -160,7 +160,7 @@ def _ttl_removes(trace: Trace, mapping: str) -> set[str]:
 
 def _latencies_ms(trace: Trace, plan: IngestionPlan, sent: list[float]) -> list[float]:
     first_sent = {a.event.key: t for a, t in zip(plan.attempts, sent) if a.kind == "first"}
-    return [(e["t"] - first_sent[_key(r["dynamodb"]["Keys"])]) * 1000
+    return [(e["t"] - first_sent[key_of(r["dynamodb"]["Keys"])]) * 1000
             for e in trace.of("invoke", mapping=MAPPINGS["entity-totals"], attempt=1)
             for r in e.get("event", {}).get("Records", [])
-            if r.get("eventName") == "INSERT" and _key(r["dynamodb"]["Keys"]) in first_sent]
+            if r.get("eventName") == "INSERT" and key_of(r["dynamodb"]["Keys"]) in first_sent]

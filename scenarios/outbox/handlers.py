@@ -44,13 +44,17 @@ def producer(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """The order service's write: one outbox item per domain event (an API Gateway-shaped request)."""
     cid = event["headers"]["x-correlation-id"]
     body = event["body"]
-    _client("dynamodb").put_item(
-        TableName=os.environ["OUTBOX_TABLE"],
-        Item={"order_id": {"S": body["order_id"]}, "seq": {"N": str(body["seq"])},
-              "event_type": {"S": body["event_type"]}, "correlation_id": {"S": cid}, "payload": {"S": body["payload"]}},
-        ConditionExpression="attribute_not_exists(order_id)")
+    _client("dynamodb").put_item(TableName=os.environ["OUTBOX_TABLE"], **outbox_write(cid, body))
     _log(event="outbox_written", correlation_id=cid, order_id=body["order_id"], seq=body["seq"])
     return {"statusCode": 202, "headers": {"x-correlation-id": cid}}
+
+
+def outbox_write(cid: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The producer's PutItem arguments but the table: the outbox item, written once."""
+    return {"Item": {"order_id": {"S": body["order_id"]}, "seq": {"N": str(body["seq"])},
+                     "event_type": {"S": body["event_type"]}, "correlation_id": {"S": cid},
+                     "payload": {"S": body["payload"]}},
+            "ConditionExpression": "attribute_not_exists(order_id)"}
 
 
 def _message(record: dict[str, Any]) -> dict[str, Any]:

@@ -95,7 +95,7 @@ class OutboxToQueue(Scenario[OutboxConfig, OutboxPlan]):
 
     def observe(self, harness: Harness, config: OutboxConfig, plan: OutboxPlan) -> None:
         sqs = harness.client("sqs")
-        dlqs = {q: _drain_queue(sqs, harness.queue_url(f"{q}-dlq")) for q in consumer_queues(config.fanout)}
+        dlqs = {q: drain_queue(sqs, harness.queue_url(f"{q}-dlq")) for q in consumer_queues(config.fanout)}
         observe(harness.trace, "dead_letters", {q: [m["correlation_id"] for m in msgs] for q, msgs in dlqs.items()})
 
     def evaluate(self, trace: Trace, config: OutboxConfig, plan: OutboxPlan) -> Report:
@@ -173,7 +173,7 @@ def _on_queue(sqs: Any, url: str) -> int:
     return sum(int(v) for v in attrs["Attributes"].values())
 
 
-def _drain_queue(sqs: Any, url: str) -> list[dict[str, Any]]:
+def drain_queue(sqs: Any, url: str) -> list[dict[str, Any]]:
     """Every message on a queue nobody consumes (a DLQ), received once each and left there."""
     out: dict[str, dict[str, Any]] = {}
     while True:

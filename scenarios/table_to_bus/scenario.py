@@ -100,17 +100,17 @@ class TableToBus(Scenario[TableToBusConfig, TablePlan]):
     def observe(self, harness: Harness, config: TableToBusConfig, plan: TablePlan) -> None:
         sqs, url = harness.client("sqs"), harness.queue_url(COUNTS_QUEUE)
         selected = sum(COUNTS_RULE in e.get("matched_rules", ()) for e in harness.trace.of("bus_event"))
-        consumed = _consume_fifo(sqs, url, harness.client("dynamodb"), harness.table_name("counts"),
+        consumed = consume_fifo(sqs, url, harness.client("dynamodb"), harness.table_name("counts"),
                                  selected, config.drain_timeout)
         attrs = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages",
                                                                         "ApproximateNumberOfMessagesNotVisible"])
         ddb = harness.client("dynamodb")
         counts = {i["pk"]["S"].removeprefix("CUSTOMER#"): int(i["members"]["N"])
-                  for i in _scan(ddb, harness.table_name("counts")) if i["pk"]["S"].startswith("CUSTOMER#")}
+                  for i in scan(ddb, harness.table_name("counts")) if i["pk"]["S"].startswith("CUSTOMER#")}
         history = [{"item_pk": i["item_pk"]["S"], "item_sk": i["item_sk"]["S"], "event_name": i["event_name"]["S"],
                     "sequence_number": i["sequence_number"]["S"], "changed": [v["S"] for v in i["changed"]["L"]],
                     "changed_by": i["changed_by"]["S"], "event_id": i["event_id"]["S"]}
-                   for i in _scan(ddb, harness.table_name("history"))]
+                   for i in scan(ddb, harness.table_name("history"))]
         observe(harness.trace, "fifo_messages", consumed)
         observe(harness.trace, "messages_left", sum(int(v) for v in attrs.get("Attributes", {}).values()))
         observe(harness.trace, "member_counts", counts)
@@ -135,8 +135,25 @@ class TableToBus(Scenario[TableToBusConfig, TablePlan]):
 def read_observations(trace: Trace) -> dict[str, Any]:
     """The oracles' inputs, read off the trace (the runtime's events and the scenario's observations)."""
     rules = observed(trace, "rules")  # deployed rule name -> {"logical", "pattern"}
-    bus_events = [{"id": e["event_id"], "source": e["source"], "detail-type": e["detail_type"],
-                   "resources": e.get("resources", []), "detail": e["detail"]} for e in trace.of("bus_event")]
+    bus_events = bus_events_of(trace)
+    return {"bus_events": bus_events,
+            "deliveries": deliveries(trace, rules, bus_events, observed(trace, "fifo_messages")),
+            "stream_records": [e["sequence_number"] for e in trace.of("record", mapping=MAPPING)],
+            **processor_evidence(trace),
+            "patterns": {r["logical"]: r["pattern"] for r in rules.values()},
+            "history_items": observed(trace, "history_items"), "counts": observed(trace, "member_counts"),
+            "messages_left": observed(trace, "messages_left")}
+
+
+def bus_events_of(trace: Trace) -> list[dict[str, Any]]:
+    """The trace's bus events in the oracles' shape."""
+    return [{"id": e["event_id"], "source": e["source"], "detail-type": e["detail_type"],
+             "resources": e.get("resources", []), "detail": e["detail"]} for e in trace.of("bus_event")]
+
+
+def processor_evidence(trace: Trace) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """Per stream record (sequence number): how each processor invocation that carried it ended
+    (``outcomes``) and the bus's verdict on each PutEvents entry sent for it (``entries``)."""
     errors = {e["request_id"]: e for e in trace.of("error", mapping=MAPPING)}
     outcomes: dict[str, list[dict[str, Any]]] = {}
     for inv in trace.of("invoke", mapping=MAPPING):
@@ -152,17 +169,11 @@ def read_observations(trace: Trace) -> dict[str, Any]:
             except (TypeError, ValueError, KeyError):
                 continue
             entries.setdefault(seq, []).append({"error_code": entry.get("error_code")})
-    return {"bus_events": bus_events,
-            "deliveries": _deliveries(trace, rules, bus_events),
-            "stream_records": [e["sequence_number"] for e in trace.of("record", mapping=MAPPING)],
-            "outcomes": outcomes, "entries": entries,
-            "patterns": {r["logical"]: r["pattern"] for r in rules.values()},
-            "history_items": observed(trace, "history_items"), "counts": observed(trace, "member_counts"),
-            "messages_left": observed(trace, "messages_left")}
+    return {"outcomes": outcomes, "entries": entries}
 
 
-def _deliveries(trace: Trace, rules: dict[str, dict[str, str]],
-                bus_events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def deliveries(trace: Trace, rules: dict[str, dict[str, str]], bus_events: list[dict[str, Any]],
+               fifo_messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """What each rule's target received: the harness's deliveries, and what the targets themselves saw.
 
     Where the backend's EventBridge routes (LocalStack, AWS), it delivers the SQS target itself (no
@@ -181,8 +192,7 @@ def _deliveries(trace: Trace, rules: dict[str, dict[str, str]],
     out += [{"rule": logical(inv["rule"]), "ok": inv["request_id"] not in failed,
              "event_id": inv.get("event_id") or by_record.get((inv.get("event") or {}).get("eventID"))}
             for inv in trace.of("invoke", function="history") if inv.get("rule")]
-    out += [{"rule": COUNTS_RULE, "event_id": m["event_id"], "ok": True}
-            for m in observed(trace, "fifo_messages") if m.get("event_id")]
+    out += [{"rule": COUNTS_RULE, "event_id": m["event_id"], "ok": True} for m in fifo_messages if m.get("event_id")]
     return out
 
 
@@ -200,7 +210,7 @@ def _point_rules_at_the_table(harness: Harness) -> None:
     observe(harness.trace, "rules", rules)
 
 
-def _consume_fifo(sqs: Any, url: str, ddb: Any, counts_table: str, selected: int,
+def consume_fifo(sqs: Any, url: str, ddb: Any, counts_table: str, selected: int,
                   timeout: float) -> list[dict[str, Any]]:
     """Read the FIFO queue to its end, ten messages at a time, through the consumer's handler.
 
@@ -232,7 +242,7 @@ def _consume_fifo(sqs: Any, url: str, ddb: Any, counts_table: str, selected: int
             {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(msgs)])
 
 
-def _scan(ddb: Any, table: str) -> list[dict[str, Any]]:
+def scan(ddb: Any, table: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     kwargs: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
     while True:
