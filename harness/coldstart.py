@@ -1,9 +1,9 @@
 """Cold start to a deployed topology, measured the way a user meets it: a fresh interpreter that imports
 the harness, starts the embedded backend, deploys a topology touching every service and starts the runtime.
 
-``measure_cold_start()`` runs that in new processes and returns the medians of each phase; it is what
-``benchmarks/bench_startup.py`` prints. CPU seconds are given beside wall seconds because a loaded machine
-stretches the wall clock while the CPU spent stays close to what a quiet one would show.
+``measure_cold_start()`` runs that in new processes and returns the medians of each phase; it is section 4 of
+``harness bench`` and what ``benchmarks/bench_startup.py`` prints. CPU seconds are given beside wall seconds
+because a loaded machine stretches the wall clock while the CPU spent stays close to what a quiet one would show.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ t_main = time.monotonic()
 from harness import Harness
 from harness.topology import Topology
 t_imported = time.monotonic()
-h = Harness(Topology.from_file(sys.argv[1]), handlers_path=[sys.argv[2]], prefix="coldstart-")
+h = Harness(Topology.from_file(sys.argv[1]), handlers_path=[sys.argv[2]], prefix="coldstart-", backend=sys.argv[3])
 h.start()
 t_ready, python_cpu = time.monotonic(), time.process_time()
 jvm_cpu = None
@@ -78,15 +78,20 @@ class ColdStart:
     load_before: float
     load_after: float
     cold_start_max_s: float
+    #: every run's ``harness_start_s`` and ``cold_start_s``, in order
+    harness_start_runs_s: tuple[float, ...] = ()
+    cold_start_runs_s: tuple[float, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
 def measure_cold_start(runs: int = 5, *, python: str = sys.executable, env: dict[str, str] | None = None,
-                       topology: dict[str, Any] | None = None, timeout: float = 300.0) -> ColdStart:
-    """Start a fresh ``python`` ``runs`` times, each deploying ``topology`` (default :data:`TOPOLOGY`) on the
-    embedded backend; ``env`` is added to the environment (e.g. ``PYTHONPATH`` of another checkout)."""
+                       topology: dict[str, Any] | None = None, timeout: float = 300.0,
+                       backend: str = "embedded") -> ColdStart:
+    """Start a fresh ``python`` ``runs`` times, each deploying ``topology`` (default :data:`TOPOLOGY`) on
+    ``backend``; ``env`` is added to the environment (e.g. ``PYTHONPATH`` of another checkout, or the endpoint
+    of a running LocalStack)."""
     load_before = os.getloadavg()[0]
     rows = []
     with tempfile.TemporaryDirectory(prefix="streamharness-coldstart-") as tmp:
@@ -94,18 +99,20 @@ def measure_cold_start(runs: int = 5, *, python: str = sys.executable, env: dict
         topology_file.write_text(json.dumps(topology or TOPOLOGY))
         Path(tmp, "coldstart_handler.py").write_text(HANDLER)
         for _ in range(runs):
-            rows.append(_run_once(python, topology_file, tmp, {**os.environ, **(env or {})}, timeout))
+            rows.append(_run_once(python, topology_file, tmp, {**os.environ, **(env or {})}, timeout, backend))
     return ColdStart(
         runs=runs, cold_start_s=_median(rows, "cold_start"), harness_start_s=_median(rows, "harness_start"),
         interpreter_s=_median(rows, "interpreter"), import_s=_median(rows, "import"), backend_s=_median(rows, "backend"),
         dynamodb_ready_s=_median(rows, "dynamodb_ready"), deploy_s=_median(rows, "deploy"),
         stop_s=_median(rows, "stop"), python_cpu_s=_median(rows, "python_cpu"), jvm_cpu_s=_median(rows, "jvm_cpu"),
-        load_before=load_before, load_after=os.getloadavg()[0], cold_start_max_s=max(r["cold_start"] for r in rows))
+        load_before=load_before, load_after=os.getloadavg()[0], cold_start_max_s=max(r["cold_start"] for r in rows),
+        harness_start_runs_s=tuple(r["harness_start"] for r in rows), cold_start_runs_s=tuple(r["cold_start"] for r in rows))
 
 
-def _run_once(python: str, topology_file: Path, workdir: str, env: dict[str, str], timeout: float) -> dict[str, Any]:
+def _run_once(python: str, topology_file: Path, workdir: str, env: dict[str, str], timeout: float,
+              backend: str) -> dict[str, Any]:
     t0 = time.monotonic()
-    done = subprocess.run([python, "-c", _CHILD, str(topology_file), workdir], cwd=workdir, env=env,
+    done = subprocess.run([python, "-c", _CHILD, str(topology_file), workdir, backend], cwd=workdir, env=env,
                           capture_output=True, text=True, timeout=timeout)
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
@@ -113,8 +120,8 @@ def _run_once(python: str, topology_file: Path, workdir: str, env: dict[str, str
     r = json.loads(lines[-1])
     t = r["timings"]
     return {"cold_start": r["ready"] - t0, "harness_start": t["startup_s"], "interpreter": r["main"] - t0,
-            "import": r["imported"] - r["main"], "backend": t["backend_start_s"],
-            "dynamodb_ready": t.get("dynamodb_ready_s"), "deploy": t["deploy_s"], "stop": r["stopped"] - r["ready"],
+            "import": r["imported"] - r["main"], "backend": t.get("backend_start_s"),
+            "dynamodb_ready": t.get("dynamodb_ready_s"), "deploy": t.get("deploy_s"), "stop": r["stopped"] - r["ready"],
             "python_cpu": r["python_cpu"], "jvm_cpu": r["jvm_cpu"]}
 
 

@@ -50,13 +50,14 @@ def accounting_check(mapping_stats: Mapping[str, Mapping[str, int]],
 
 
 def writes_accounted(writes_ok: int, change_records: int, failed_writes: int) -> Check:
-    """Under load, nothing lost between the writers and the stream: each accepted write changes its item, so
-    it is exactly one INSERT or MODIFY record; a failed call may or may not have been applied, so failures
-    widen the range by their number."""
+    """Under load, nothing lost between the writers and the stream: each accepted write changes its item (the
+    writers skip writes that would not), so it is exactly one stream record of the records the writes make
+    (INSERT/MODIFY for puts and updates, REMOVE for deletes); a failed call may or may not have been applied,
+    so failures widen the range by their number."""
     passed = writes_ok <= change_records <= writes_ok + failed_writes
     return Check(name="writes_accounted", passed=passed,
                  expected=writes_ok if not failed_writes else f"{writes_ok}..{writes_ok + failed_writes}",
-                 actual=change_records, detail="INSERT + MODIFY stream records vs UpdateItem calls accepted")
+                 actual=change_records, detail="stream records of the writes vs write calls accepted")
 
 
 __all__ = ["CAUSES", "NAME", "accounting_check", "imbalances", "writes_accounted"]

@@ -2,6 +2,7 @@
 
 ``figures`` (pure: goals, verdicts, ratios, the table and the JSON), ``settings`` (the sizes), ``suite`` (what
 is measured, per backend), ``loads`` (Locust runs: ``harness load``, and the locustfile against the tables
-alone), ``startup`` (cold start in fresh processes), ``eventbridge`` (PutEvents -> SQS), ``machine`` (CPUs and
-load), ``command`` (the click command). Kept light: ``startup`` runs as ``python -m`` in fresh processes.
+alone), ``eventbridge`` (PutEvents -> SQS), ``machine`` (CPUs and load), ``command`` (the click command); the cold
+start in fresh processes is :func:`harness.coldstart.measure_cold_start`, which ``benchmarks/bench_startup.py``
+also prints phase by phase.
 """
