@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
 
 import boto3
 from botocore.config import Config
@@ -150,6 +151,17 @@ if os.environ.get("LOAD_TALLY_DIR"):
     _tally = Tally(os.environ["LOAD_TALLY_DIR"])
     events.request.add_listener(_tally.on_request)
     events.quit.add_listener(_tally.on_quit)
+
+
+P = TypeVar("P")
+
+
+def passes(rng: random.Random, plans: Sequence[P]) -> Iterator[tuple[str, P]]:
+    """One plan after another, chosen at random, each pass with a fresh suffix for its keys: a user replays
+    the plans generated once at import (generating while users run starves a loaded worker's heartbeats)
+    and every pass writes items of its own."""
+    while True:
+        yield f"-{rng.getrandbits(48):012x}", rng.choice(plans)
 
 
 def refresh_loop_clock() -> None:

@@ -26,7 +26,7 @@ from typing import Any
 
 from locust import constant, task
 
-from streamharness.loadtests.common import Boto3User, fire_request, refresh_loop_clock, require_env
+from streamharness.loadtests.common import Boto3User, fire_request, passes, refresh_loop_clock, require_env
 from streamharness.scenarios.eventlake.generator import Attempt, generate_plan
 from streamharness.scenarios.eventlake.ingestion import ingest
 
@@ -49,9 +49,7 @@ class Producers(Boto3User):
 
     def _attempts(self) -> Iterator[Attempt]:
         """The attempts of one plan after another, each pass's event_ids suffixed."""
-        while True:
-            plan = self.rng.choice(PLANS)
-            suffix = f"-{self.rng.getrandbits(48):012x}"
+        for suffix, plan in passes(self.rng, PLANS):
             self.firsts.clear()
             for a in plan:
                 yield dataclasses.replace(a, event=dataclasses.replace(a.event, event_id=a.event.event_id + suffix))

@@ -24,7 +24,7 @@ from typing import Any
 
 from locust import constant, task
 
-from streamharness.loadtests.common import Boto3User, refresh_loop_clock, require_env
+from streamharness.loadtests.common import Boto3User, passes, refresh_loop_clock, require_env
 from streamharness.scenarios.order_aggregator.contract import HASH_KEY
 from streamharness.scenarios.order_aggregator.generator import generate_orders
 
@@ -45,9 +45,7 @@ class CheckSources(Boto3User):
         self.abandoned: set[str] = set()  # orders stopped at a failed write
 
     def _writes(self) -> Iterator[tuple[str, dict[str, Any]]]:
-        while True:
-            plan = self.rng.choice(PLANS)
-            suffix = f"-{self.rng.getrandbits(48):012x}"
+        for suffix, plan in passes(self.rng, PLANS):
             for write in plan.writes:
                 update = plan.update_item_kwargs(write, self.table)
                 order_id = write.order_id + suffix

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 
 from locust import constant, task
 
-from streamharness.loadtests.common import Boto3User, refresh_loop_clock, require_env
+from streamharness.loadtests.common import Boto3User, passes, refresh_loop_clock, require_env
 from streamharness.scenarios.outbox.generator import OutboxEvent, generate_outbox
 from streamharness.scenarios.outbox.handlers import outbox_write
 
@@ -43,9 +43,7 @@ class OrderService(Boto3User):
         self.abandoned: set[str] = set()  # orders stopped at a failed write
 
     def _events(self) -> Iterator[tuple[str, OutboxEvent]]:
-        while True:
-            plan = self.rng.choice(PLANS)
-            suffix = f"-{self.rng.getrandbits(48):012x}"
+        for suffix, plan in passes(self.rng, PLANS):
             for e in plan:
                 yield suffix, e
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from locust import constant, task
 
-from streamharness.loadtests.common import Boto3User, refresh_loop_clock, require_env
+from streamharness.loadtests.common import Boto3User, passes, refresh_loop_clock, require_env
 from streamharness.scenarios.table_to_bus.contract import CUSTOMER_PREFIX
 from streamharness.scenarios.table_to_bus.generator import Write, generate_plan, to_item
 
@@ -50,9 +50,7 @@ class TableWriters(Boto3User):
         self.abandoned: set[str] = set()  # customers stopped at a failed write
 
     def _writes(self) -> Iterator[tuple[str, Write]]:
-        while True:
-            plan = self.rng.choice(PLANS)
-            suffix = f"-{self.rng.getrandbits(48):012x}"
+        for suffix, plan in passes(self.rng, PLANS):
             for w in plan:
                 yield w.pk + suffix, w
 

@@ -167,8 +167,9 @@ class LoadProfile(ABC):
     function: ClassVar[str]
     #: what the write -> handler latencies ``evaluate`` returns are measured from and to
     latency_basis: ClassVar[str]
-    #: the thresholds of a run whose topology has no ``thresholds:`` (options override them)
-    thresholds: ClassVar[Thresholds] = Thresholds()
+    #: the thresholds of a run whose topology has no ``thresholds:`` (options override them): at most 1% of
+    #: the load's calls may fail
+    thresholds: ClassVar[Thresholds] = Thresholds(max_error_ratio=0.01)
 
     @abstractmethod
     def config(self, seed: int) -> ScenarioConfig:
